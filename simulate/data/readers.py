@@ -1,0 +1,519 @@
+"""Readers: one function per file layout, each ending in :func:`.model.assemble`.
+
+Supported layouts (``fmt``):
+
+* ``csv`` / ``parquet`` / ``json`` — generic: a date column and one or more value columns
+  (or JSON objects with a ``date`` key), each cumulative totals or daily counts;
+* ``petroivaniuk-personnel``, ``petroivaniuk-equipment``, ``petroivaniuk-correction`` — the
+  JSON files of PetroIvaniuk/2022-Ukraine-Russia-War-Dataset;
+* ``lod-db`` — the JSON file of lod-db/orc-losses;
+* ``romansverdan`` — the CSV of romansverdan/russian-Losses-in-Ukraine.
+
+Reading validates everything (encoding, layout, dates, numbers, duplicates, decreasing
+totals) and raises :class:`~simulate.errors.DataError` with the file, the line/item and
+what was expected.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+
+from ..errors import DataError
+from .model import Kind, ReportedData, assemble, detect_kind, file_record
+from .sources import GENERAL_STAFF, SOURCES
+from .vocabulary import canonical_name
+
+__all__ = ["Format", "FORMATS", "read_file", "detect_format"]
+
+Format = Literal[
+    "csv",
+    "parquet",
+    "json",
+    "petroivaniuk-personnel",
+    "petroivaniuk-equipment",
+    "petroivaniuk-correction",
+    "lod-db",
+    "romansverdan",
+]
+FORMATS: tuple[str, ...] = Format.__args__  # type: ignore[attr-defined]
+
+#: Columns/keys that describe a row rather than hold a series of figures.
+_META_KEYS = {
+    "day",
+    "personnel*",
+    "pow",
+    "greatest losses direction",
+    "sourceuri",
+    "source",
+    "source_uri",
+    "url",
+    "notes",
+    "note",
+    "comment",
+}
+
+#: The source each compilation format belongs to.
+_FORMAT_SOURCE = {
+    "petroivaniuk-personnel": "petroivaniuk",
+    "petroivaniuk-equipment": "petroivaniuk",
+    "petroivaniuk-correction": "petroivaniuk",
+    "lod-db": "lod-db",
+    "romansverdan": "romansverdan",
+}
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    raw: pl.DataFrame  # date, series, value, where
+    kinds: dict[str, Kind]
+    corrections: pl.DataFrame | None = None
+
+
+def read_file(
+    path: str | Path,
+    *,
+    fmt: Format | None = None,
+    kind: Kind | None = None,
+    date_column: str | None = None,
+    series: Sequence[str] | None = None,
+    reported_by: str | None = None,
+    source: str | None = None,
+    url: str | None = None,
+    retrieved_at: str | None = None,
+) -> ReportedData:
+    """Read one file of reported figures.
+
+    Parameters
+    ----------
+    path
+        The file.
+    fmt
+        Layout; detected from the content when omitted (see :func:`detect_format`).
+    kind
+        ``"cumulative"`` or ``"daily"`` for every value column of a generic file; detected
+        per column when omitted (see :func:`simulate.data.model.detect_kind`). The public
+        compilations are always cumulative.
+    date_column
+        Name of the date column of a generic file (default: the column called ``date``).
+    series
+        Keep only these series (canonical names or aliases).
+    reported_by
+        Who reported the figures. Known compilations default to the General Staff; a generic
+        file defaults to ``"unstated (file NAME)"``.
+    source
+        Name recorded as the data's source (default: the compilation's name or the file stem).
+    url, retrieved_at
+        Where and when the file was downloaded, recorded in the provenance.
+
+    Returns
+    -------
+    ReportedData
+    """
+    path = Path(path)
+    name = str(path)
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(name, "", "no such file") from None
+    except IsADirectoryError:
+        raise DataError(name, "", "is a directory; expected a data file") from None
+    except OSError as exc:
+        raise DataError(name, "", f"cannot be read ({exc.strerror})") from None
+    if fmt is None:
+        fmt = detect_format(path, content)
+    if fmt == "parquet":
+        parsed = _parse_parquet(content, file=name, kind=kind, date_column=date_column)
+    else:
+        text = _decode(content, name)
+        if fmt in ("csv", "romansverdan"):
+            parsed = _parse_csv(
+                text,
+                file=name,
+                kind="cumulative" if fmt == "romansverdan" else kind,
+                date_column=date_column,
+            )
+        else:
+            parsed = _parse_json(text, file=name, fmt=fmt, kind=kind)
+    raw = parsed.raw
+    if series is not None:
+        wanted = [canonical_name(s) for s in series]
+        have = set(raw.get_column("series").unique().to_list())
+        missing = [s for s in wanted if s not in have]
+        if missing and fmt != "petroivaniuk-correction":
+            raise DataError(
+                name,
+                f"series {missing[0]!r}",
+                f"not in this file; found: {', '.join(sorted(have))}",
+            )
+        raw = raw.filter(pl.col("series").is_in(wanted))
+    src = source or _FORMAT_SOURCE.get(fmt) or path.stem
+    who = reported_by or (
+        SOURCES[_FORMAT_SOURCE[fmt]].reported_by
+        if fmt in _FORMAT_SOURCE
+        else f"unstated (file {path.name}; set reported_by / --reported-by)"
+    )
+    record = file_record(path, content, fmt, url=url, retrieved_at=retrieved_at)
+    corrections = parsed.corrections
+    if fmt == "petroivaniuk-correction":
+        assert corrections is not None
+        if series is not None:
+            corrections = corrections.filter(pl.col("series").is_in(wanted))
+        return ReportedData(
+            source=src,
+            reported_by=who,
+            table=pl.DataFrame(schema=_empty_table_schema()),
+            files=(record,),
+            corrections=corrections,
+        )
+    table = assemble(raw, file=name, kinds=parsed.kinds)
+    data = ReportedData(source=src, reported_by=who, table=table, files=(record,))
+    return data
+
+
+def _empty_table_schema() -> dict[str, pl.DataType]:
+    from .model import TABLE_SCHEMA
+
+    return dict(TABLE_SCHEMA)
+
+
+def detect_format(path: Path, content: bytes) -> Format:
+    """Guess a file's layout from its name and first bytes.
+
+    Parquet files start with ``PAR1``. JSON files (first non-blank byte ``[`` or ``{``) are
+    recognised by their keys: ``sourceUri``/``afvs`` → lod-db; ``personnel*`` → PetroIvaniuk
+    personnel; ``APC``/``field artillery`` → PetroIvaniuk equipment, or its correction file when
+    the file name contains ``correction``; anything else → generic JSON records. CSV files
+    whose header has romansverdan's ``apv`` and ``aaws`` columns → romansverdan; other text →
+    generic CSV.
+    """
+    if content[:4] == b"PAR1" or path.suffix.lower() == ".parquet":
+        return "parquet"
+    head = content[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head[:1] in (b"[", b"{"):
+        keys = set(_first_keys(head))
+        if {"sourceUri", "afvs", "unarmoredVehicles"} & keys:
+            return "lod-db"
+        if "personnel*" in keys or "POW" in keys:
+            return "petroivaniuk-personnel"
+        if {"APC", "field artillery", "MRL", "anti-aircraft warfare"} & keys:
+            if "correction" in path.name.lower():
+                return "petroivaniuk-correction"
+            return "petroivaniuk-equipment"
+        return "json"
+    first_line = head.split(b"\n", 1)[0].decode("utf-8", "replace").lower()
+    cols = {c.strip() for c in first_line.split(",")}
+    if {"apv", "aaws"} <= cols:
+        return "romansverdan"
+    return "csv"
+
+
+def _first_keys(head: bytes) -> list[str]:
+    # Cheap look at the keys of the first object without parsing the whole file.
+    import re
+
+    return re.findall(r'"([^"\\]+)"\s*:', head.decode("utf-8", "replace"))
+
+
+def _decode(content: bytes, file: str) -> str:
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = content[: exc.start].count(b"\n") + 1
+        raise DataError(
+            file,
+            f"line {line}",
+            f"byte 0x{content[exc.start]:02x} at offset {exc.start} is not UTF-8; expected "
+            "UTF-8 text (re-save the file as UTF-8)",
+        ) from None
+
+
+# --------------------------------------------------------------------------- generic tables
+
+
+def _parse_csv(
+    text: str, *, file: str, kind: Kind | None, date_column: str | None
+) -> _Parsed:
+    if not text.strip():
+        raise DataError(
+            file, "", "file is empty; expected a header row with a date column and value columns"
+        )
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = next(reader)
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        for row in reader:
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                raise DataError(
+                    file,
+                    f"line {reader.line_num}",
+                    f"has {len(row)} fields; expected {len(header)} as in the header",
+                )
+            rows.append(row)
+            lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise DataError(file, f"line {reader.line_num}", f"is not valid CSV ({exc})") from None
+    header = [h.strip() for h in header]
+    if not rows:
+        raise DataError(file, "", "has a header but no data rows; expected at least one row")
+    columns = {h: [r[i] for r in rows] for i, h in enumerate(header)}
+    if len(columns) != len(header):
+        dup = next(h for h in header if header.count(h) > 1)
+        raise DataError(file, "header", f"column {dup!r} appears twice; expected unique names")
+    where = [f"line {n}" for n in lines]
+    return _from_columns(
+        columns, where=where, file=file, kind=kind, date_column=date_column, unit="column"
+    )
+
+
+def _parse_parquet(
+    content: bytes, *, file: str, kind: Kind | None, date_column: str | None
+) -> _Parsed:
+    try:
+        df = pl.read_parquet(io.BytesIO(content))
+    except Exception as exc:  # polars raises several types for corrupt files
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(file, "", f"is not a readable Parquet file ({msg})") from None
+    if df.height == 0:
+        raise DataError(file, "", "has no rows; expected at least one dated value")
+    columns: dict[str, list[Any]] = {}
+    for name in df.columns:
+        col = df.get_column(name)
+        if col.dtype in (pl.Date, pl.Datetime):
+            col = col.cast(pl.Date).cast(pl.String)
+        columns[name] = col.to_list()
+    where = [f"row {i + 1}" for i in range(df.height)]
+    return _from_columns(
+        columns, where=where, file=file, kind=kind, date_column=date_column, unit="column"
+    )
+
+
+def _from_columns(
+    columns: Mapping[str, Sequence[Any]],
+    *,
+    where: list[str],
+    file: str,
+    kind: Kind | None,
+    date_column: str | None,
+    unit: str,
+    ignore: set[str] | None = None,
+) -> _Parsed:
+    names = list(columns)
+    if date_column is None:
+        matches = [n for n in names if n.strip().lower() == "date"]
+        if not matches:
+            raise DataError(
+                file,
+                "header",
+                f"no 'date' {unit}; found {', '.join(repr(n) for n in names)} "
+                "(name the date column with date_column= / --date-column)",
+            )
+        date_column = matches[0]
+    elif date_column not in columns:
+        raise DataError(
+            file,
+            "header",
+            f"no {unit} {date_column!r}; found {', '.join(repr(n) for n in names)}",
+        )
+    dates = _parse_dates(columns[date_column], where=where, file=file)
+    ignore_keys = _META_KEYS | (ignore or set())
+    value_names = [n for n in names if n != date_column and n.strip().lower() not in ignore_keys]
+    if not value_names:
+        raise DataError(file, "header", f"no value {unit}s beside {date_column!r}")
+    frames = []
+    kinds: dict[str, Kind] = {}
+    seen: dict[str, str] = {}
+    for name in value_names:
+        canon = canonical_name(name)
+        if canon in seen:
+            raise DataError(
+                file,
+                "header",
+                f"{unit}s {seen[canon]!r} and {name!r} both mean series {canon!r}; keep one",
+            )
+        seen[canon] = name
+        values = _parse_counts(columns[name], where=where, file=file, label=f"{unit} {name!r}")
+        kinds[canon] = kind or detect_kind(values)
+        frames.append(
+            pl.DataFrame(
+                {"date": dates, "series": canon, "value": values, "where": where},
+                schema={
+                    "date": pl.Date(),
+                    "series": pl.String(),
+                    "value": pl.Int64(),
+                    "where": pl.String(),
+                },
+            )
+        )
+    return _Parsed(raw=pl.concat(frames), kinds=kinds)
+
+
+def _parse_dates(cells: Sequence[Any], *, where: list[str], file: str) -> pl.Series:
+    text = pl.Series("date", [None if c is None else str(c).strip() for c in cells], pl.String)
+    empty = text.is_null() | (text == "")
+    if empty.any():
+        i = int(empty.arg_true()[0])
+        raise DataError(file, where[i], "date is empty; expected a date like 2024-11-12")
+    best: pl.Series | None = None
+    best_ok = -1
+    for fmt in _DATE_FORMATS:
+        parsed = text.str.to_datetime(fmt, strict=False).cast(pl.Date)
+        ok = int(parsed.is_not_null().sum())
+        if ok > best_ok:
+            best, best_ok = parsed, ok
+        if ok == len(text):
+            return parsed.alias("date")
+    assert best is not None
+    i = int(best.is_null().arg_true()[0])
+    raise DataError(
+        file, where[i], f"{text[i]!r} is not a valid date; expected a date like 2024-11-12"
+    )
+
+
+def _parse_counts(
+    cells: Sequence[Any], *, where: list[str], file: str, label: str
+) -> pl.Series:
+    out: list[int | None] = []
+    for i, cell in enumerate(cells):
+        if cell is None:
+            out.append(None)
+            continue
+        if isinstance(cell, bool):
+            raise DataError(file, f"{where[i]}, {label}", f"{cell!r} is not a count")
+        if isinstance(cell, int):
+            out.append(cell)
+            continue
+        if isinstance(cell, float):
+            if cell != cell:  # NaN: not reported
+                out.append(None)
+                continue
+            if not cell.is_integer():
+                raise DataError(
+                    file, f"{where[i]}, {label}", f"{cell!r} is not a whole number"
+                )
+            out.append(int(cell))
+            continue
+        s = str(cell).strip()
+        if s == "" or s.lower() in ("na", "nan", "null", "none", "-"):
+            out.append(None)
+            continue
+        try:
+            out.append(int(s))
+            continue
+        except ValueError:
+            pass
+        try:
+            f = float(s)
+        except ValueError:
+            raise DataError(
+                file, f"{where[i]}, {label}", f"{s!r} is not a number; expected a whole number"
+            ) from None
+        if not f.is_integer():
+            raise DataError(
+                file, f"{where[i]}, {label}", f"{s!r} is not a whole number; expected a count"
+            )
+        out.append(int(f))
+    try:
+        return pl.Series("value", out, dtype=pl.Int64)
+    except OverflowError:
+        raise DataError(file, label, "holds a number too large for a count") from None
+
+
+# --------------------------------------------------------------------------- JSON layouts
+
+
+def _parse_json(text: str, *, file: str, fmt: str, kind: Kind | None) -> _Parsed:
+    if not text.strip():
+        raise DataError(file, "", "file is empty; expected a JSON list of daily records")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            file, f"line {exc.lineno} column {exc.colno}", f"is not valid JSON ({exc.msg})"
+        ) from None
+    if not isinstance(doc, list):
+        raise DataError(
+            file,
+            "",
+            f"top level is a JSON {type(doc).__name__.replace('dict', 'object')}; "
+            "expected a list of daily records",
+        )
+    if not doc:
+        raise DataError(file, "", "is an empty list; expected daily records")
+    keys: dict[str, None] = {}
+    for i, item in enumerate(doc):
+        if not isinstance(item, dict):
+            raise DataError(
+                file,
+                f"item {i + 1}",
+                f"is a JSON {type(item).__name__}; expected an object with a 'date' key",
+            )
+        if "date" not in item:
+            raise DataError(file, f"item {i + 1}", "has no 'date' key")
+        keys.update(dict.fromkeys(item))
+    where = [f"item {i + 1} ({item['date']})" for i, item in enumerate(doc)]
+    # A compilation may rename a key over time (e.g. PetroIvaniuk's "military auto" until
+    # 2022-04-30, then "vehicles and fuel tanks"). Keys meaning the same series are merged
+    # item by item; an item holding both with different values is an error.
+    columns: dict[str, list[Any]] = {}
+    origin: dict[str, str] = {}
+    for key in keys:
+        if key.strip().lower() in _META_KEYS:
+            continue
+        target = canonical_name(_json_key(key, fmt))
+        values = [item.get(key) for item in doc]
+        if target not in columns:
+            columns[target], origin[target] = values, key
+            continue
+        merged = columns[target]
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            if merged[i] is not None and merged[i] != v:
+                raise DataError(
+                    file,
+                    where[i],
+                    f"keys {origin[target]!r} and {key!r} both mean series {target!r} but "
+                    f"hold {merged[i]!r} and {v!r}; expected one value",
+                )
+            merged[i] = v
+    known_kind: Kind | None = None if fmt == "json" else "cumulative"
+    parsed = _from_columns(
+        columns,
+        where=where,
+        file=file,
+        kind=known_kind or kind,
+        date_column="date",
+        unit="key",
+    )
+    if fmt == "petroivaniuk-correction":
+        raw = parsed.raw.filter(pl.col("value").is_not_null() & (pl.col("value") != 0))
+        corrections = raw.select("date", "series", pl.col("value").alias("delta"))
+        return _Parsed(raw=parsed.raw, kinds=parsed.kinds, corrections=corrections)
+    return parsed
+
+
+def _json_key(key: str, fmt: str) -> str:
+    # Before 2022-05-01 PetroIvaniuk splits "military auto" and "fuel tank"; the General
+    # Staff then merged them into "vehicles and fuel tanks". "military auto" continues as
+    # `vehicles` (as lod-db has it); "fuel tank" becomes its own short series.
+    if fmt.startswith("petroivaniuk"):
+        return {"military auto": "vehicles", "fuel tank": "fuel_tanks"}.get(key, key)
+    return key

@@ -1,0 +1,57 @@
+"""Exception types of `attrition`.
+
+Every error the library raises on bad input is a subclass of :class:`AttritionError`
+(itself a ``ValueError``), carries a one-line message naming the file, the row or key
+and what was expected, and is turned into a one-line message and an exit code by the CLI.
+This module imports nothing from the rest of the package.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+
+__all__ = [
+    "AttritionError",
+    "DataError",
+    "FetchError",
+    "SourceError",
+    "PolicyError",
+]
+
+
+class AttritionError(ValueError):
+    """Base class of every error raised by `attrition` on bad input or a failed step."""
+
+
+class DataError(AttritionError):
+    """Reported figures that cannot be read or do not make sense.
+
+    Parameters
+    ----------
+    file
+        The file (or source name) the figures came from.
+    where
+        The row, line or key where the problem is, e.g. ``"row 12"`` or ``"column 'tanks'"``;
+        empty when the problem concerns the whole file.
+    message
+        What is wrong and what was expected.
+    """
+
+    def __init__(self, file: str | PathLike[str], where: str, message: str) -> None:
+        self.file = str(file)
+        self.where = where
+        self.message = message
+        location = f"{self.file}: {where}" if where else self.file
+        super().__init__(f"{location}: {message}")
+
+
+class SourceError(AttritionError):
+    """A data source name that is unknown, or known but not fetched yet."""
+
+
+class FetchError(AttritionError):
+    """Downloading a public compilation failed (offline, timeout, bad checksum, ...)."""
+
+
+class PolicyError(AttritionError):
+    """A data policy that cannot be applied to these figures (e.g. ``gaps="raise"`` with gaps)."""
