@@ -1,10 +1,11 @@
-"""Tests of :mod:`simulate.data.fetch` against a local HTTP server (never the internet)."""
+"""Tests of :mod:`simulate.data.fetching` against a local HTTP server (never the internet)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from simulate.data.fetch import (
+from simulate.data.fetching import (
     CACHE_ENV,
     DEFAULT_TIMEOUT,
     MIRROR_ENV,
@@ -263,6 +264,15 @@ def test_progress_without_a_terminal_is_silent(
 ) -> None:
     fetch("lod-db", dest=tmp_path, mirror=mirror.url, progress=True)
     assert capfd.readouterr().err == ""
+
+
+def test_progress_on_a_terminal_never_needs_tqdm(
+    mirror: Mirror, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # tqdm is optional: with or without it installed, asking for a bar must not fail.
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    (f,) = fetch("lod-db", dest=tmp_path, mirror=mirror.url, progress=True)
+    assert f.path.read_bytes() == mirror.body(LOD)
 
 
 # --- failures keep the good copy -----------------------------------------------------------

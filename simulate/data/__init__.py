@@ -11,13 +11,27 @@ The public API:
 
 from __future__ import annotations
 
+from .check import FINDING_FIELDS, FINDING_KINDS, Finding, check, findings_frame, usable
+from .fetching import cache_dir, fetch, fetched_files
 from .loading import load, load_all
 from .model import FLAGS, FileRecord, ReportedData
+from .policy import DataPolicy, apply_policy
 from .sources import GENERAL_STAFF, SOURCES
 from .vocabulary import CANONICAL_SERIES, canonical_name
 
 __all__ = [
     "CANONICAL_SERIES",
+    "FINDING_FIELDS",
+    "FINDING_KINDS",
+    "DataPolicy",
+    "Finding",
+    "apply_policy",
+    "cache_dir",
+    "fetch",
+    "fetched_files",
+    "check",
+    "findings_frame",
+    "usable",
     "FLAGS",
     "GENERAL_STAFF",
     "SOURCES",

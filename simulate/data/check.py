@@ -243,7 +243,7 @@ def _check_series(
         shown = ", ".join(_fmt(v) for v in s.values)
         fix = ", ".join(_fmt(v) for v in s.suggested)
         add("slip", "warning", s.start,
-            f"likely transcription slip ({s.reason}): reported {shown}, {fix} would keep the "
+            f"likely transcription slip ({s.reason}): reported {shown}; {fix} would keep the "
             "path", end=s.end if s.end != s.start else None, value=s.values[0],
             suggested=s.suggested[0])
 

@@ -40,7 +40,7 @@ def load(
     fmt, kind, date_column, series, reported_by
         Passed to :func:`simulate.data.readers.read_file` for every file.
     cache
-        Cache directory of fetched sources (see :func:`simulate.data.fetch.cache_dir`).
+        Cache directory of fetched sources (see :func:`simulate.data.fetching.cache_dir`).
 
     Returns
     -------
@@ -101,7 +101,7 @@ def load_all(
                     kind=kind,  # type: ignore[arg-type]
                     date_column=date_column,
                     series=series,
-                    reported_by=reported_by,
+                    reported_by=reported_by or (None if meta is None else meta["reported_by"]),
                     source=None if meta is None else meta["source"],
                     url=None if meta is None else meta.get("url"),
                     retrieved_at=None if meta is None else meta.get("retrieved_at"),
@@ -123,11 +123,14 @@ def _resolve(ref: DataRef, cache: str | os.PathLike[str] | None) -> list[tuple[P
         known = ", ".join(sorted(SOURCES))
         raise SourceError(f"{name!r} is neither an existing file nor a known source ({known})")
     if name == "example":
-        return [(example_path(), {"format": "csv", "source": "example"})]
+        return [
+            (
+                example_path(),
+                {"format": "csv", "source": "example", "reported_by": SOURCES[name].reported_by},
+            )
+        ]
     source = get_source(name)
-    if not source.fetchable:
-        raise SourceError(f"source {name!r} cannot be fetched; pass the path of its file instead")
-    from .fetch import fetched_files
+    from .fetching import fetched_files
 
     formats = {f.name: f.format for f in source.files}
     return [
@@ -136,6 +139,7 @@ def _resolve(ref: DataRef, cache: str | os.PathLike[str] | None) -> list[tuple[P
             {
                 "format": formats[f.name],
                 "source": name,
+                "reported_by": source.reported_by,
                 "url": f.url,
                 "retrieved_at": f.retrieved_at,
             },

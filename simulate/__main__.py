@@ -1,0 +1,5 @@
+"""`python -m simulate` runs the `attrition` command line."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,320 @@
+"""The `attrition` command line: parse, call one library function, report.
+
+No computation lives here. Library errors (:class:`~simulate.errors.AttritionError`) become a
+one-line message and exit code 1; usage errors exit 2 (Click's convention).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, NoReturn
+
+import click
+import polars as pl
+
+from . import CAVEAT, __version__
+from .data import (
+    FINDING_FIELDS,
+    DataPolicy,
+    Finding,
+    ReportedData,
+    apply_policy,
+    check,
+    findings_frame,
+    load_all,
+    usable,
+)
+from .data.readers import FORMATS
+from .data.sources import SOURCES
+from .errors import AttritionError
+from .outputs import atomic_write
+
+__all__ = ["main", "cli"]
+
+
+def _fail(exc: AttritionError) -> NoReturn:
+    raise click.ClickException(str(exc))
+
+
+def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a valid date; expected YYYY-MM-DD") from None
+
+
+def _series(_ctx: click.Context, _param: click.Parameter, value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    if not names:
+        raise click.BadParameter("expected one or more series names separated by commas")
+    return names
+
+
+_input_options = [
+    click.option("--kind", type=click.Choice(["cumulative", "daily"]), default=None,
+                 help="Value columns of a generic file hold cumulative totals or daily counts "
+                 "(default: detected per column)."),
+    click.option("--layout", type=click.Choice(FORMATS), default=None,
+                 help="File layout (default: detected from the content)."),
+    click.option("--date-column", default=None, help="Date column of a generic file "
+                 "(default: the column called 'date')."),
+    click.option("--series", "series", callback=_series, default=None,
+                 help="Comma-separated series to keep, e.g. personnel,tanks."),
+    click.option("--reported-by", default=None,
+                 help="Who reported the figures of a generic file (recorded in every output)."),
+    click.option("--cache", type=click.Path(file_okay=False), default=None, envvar=None,
+                 help="Cache directory of fetched sources (default: $ATTRITION_CACHE or the "
+                 "user cache)."),
+]
+
+
+def input_options(f: Any) -> Any:
+    for option in reversed(_input_options):
+        f = option(f)
+    return f
+
+
+def _load(data: Sequence[str], **kw: Any) -> list[ReportedData]:
+    return load_all(
+        data,
+        fmt=kw["layout"],
+        kind=kw["kind"],
+        date_column=kw["date_column"],
+        series=kw["series"],
+        reported_by=kw["reported_by"],
+        cache=kw["cache"],
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="attrition")
+def cli() -> None:
+    """Fit simple models to publicly reported daily attrition figures.
+
+    attrition models the REPORTED numbers, not ground truth: every output says whose
+    figures it models.
+    """
+
+
+# --------------------------------------------------------------------------- check
+
+
+@cli.command("check")
+@click.argument("data", nargs=-1, required=True)
+@input_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write the findings to this file (atomically) instead of standard output.")
+@click.option("--force", is_flag=True, help="Replace an existing --output file.")
+@click.option("--all", "show_all", is_flag=True,
+              help="Table format: list every finding instead of grouping series that share it.")
+def check_cmd(data: tuple[str, ...], fmt: str, output: str | None, force: bool, show_all: bool,
+              **kw: Any) -> None:
+    """Report what is wrong with reported figures.
+
+    DATA are files (CSV, Parquet, the JSON/CSV of the public compilations) or names of
+    fetched sources (petroivaniuk, lod-db) or the bundled 'example'. With several sources,
+    every shared series is cross-checked date by date.
+
+    Exit status: 0 usable, 1 unusable (or unreadable), 2 usage error.
+    """
+    try:
+        datasets = _load(data, **kw)
+        findings = check(datasets)
+    except AttritionError as exc:
+        _fail(exc)
+    if fmt == "json":
+        text = json.dumps(
+            {
+                "sources": [d.provenance() for d in datasets],
+                "caveat": [CAVEAT.format(reporter=r) for r in _reporters(datasets)],
+                "usable": usable(findings),
+                "findings": [f.to_dict() for f in findings],
+            },
+            indent=2,
+        ) + "\n"
+    elif fmt == "csv":
+        text = findings_frame(findings).select(FINDING_FIELDS).write_csv()
+    else:
+        text = _render_table(datasets, findings, group=not show_all)
+    if output:
+        try:
+            atomic_write(output, text, force=force)
+        except AttritionError as exc:
+            _fail(exc)
+        click.echo(f"wrote {len(findings)} findings to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+    if not usable(findings):
+        sys.exit(1)
+
+
+def _reporters(datasets: Sequence[ReportedData]) -> list[str]:
+    return list(dict.fromkeys(d.reported_by for d in datasets))
+
+
+def _render_table(datasets: Sequence[ReportedData], findings: Sequence[Finding],
+                  *, group: bool) -> str:
+    lines = []
+    for d in datasets:
+        lines.append(f"{d.source}: figures as reported by {d.reported_by} "
+                     f"({len(d.series_names)} series, {len(d.files)} file(s))")
+    lines.append("attrition checks the reported numbers; it says nothing about actual losses.")
+    lines.append("")
+    rows: list[tuple[str, ...]] = []
+    if group:
+        # The same gap or correction date usually affects every series of a source: one line.
+        merged: dict[tuple[str, ...], list[Finding]] = {}
+        for f in findings:
+            # Gaps and duplicates read differently per series (the figure they cover);
+            # every other kind is merged only when its detail is the same word for word.
+            same = f.kind if f.kind in ("gap", "duplicate") else f.detail
+            key = (f.kind, f.source, f.date, f.end_date or "", same)
+            merged.setdefault(key, []).append(f)
+        for group_ in merged.values():
+            f = group_[0]
+            detail = f.detail
+            if f.kind == "gap" and len(group_) > 1:
+                n = (date.fromisoformat(f.end_date or f.date) - date.fromisoformat(f.date)).days + 1
+                detail = f"{n} day{'s' if n > 1 else ''} not reported"
+            names = f.series if len(group_) == 1 else f"{len(group_)} series"
+            rows.append((f.severity, f.kind, f.source, names, _when(f), detail))
+    else:
+        rows = [(f.severity, f.kind, f.source, f.series, _when(f), f.detail) for f in findings]
+    header = ("severity", "kind", "source", "series", "date", "detail")
+    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) if rows else len(header[i])
+              for i in range(5)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths) + "  {}"
+    lines.append(fmt.format(*header))
+    lines.extend(fmt.format(*r) for r in rows)
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.kind] = counts.get(f.kind, 0) + 1
+    lines.append("")
+    lines.append("findings: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    lines.append("verdict: " + ("usable" if usable(findings) else "UNUSABLE (see errors above)"))
+    return "\n".join(lines) + "\n"
+
+
+def _when(f: Finding) -> str:
+    return f.date if not f.end_date or f.end_date == f.date else f"{f.date}..{f.end_date}"
+
+
+# --------------------------------------------------------------------------- series
+
+
+@cli.command("series")
+@click.argument("data", nargs=-1, required=True)
+@input_options
+@click.option("--out", "-o", type=click.Path(dir_okay=False), required=True,
+              help="Output file: .csv or .parquet. A provenance JSON is written beside it.")
+@click.option("--gaps", type=click.Choice(["spread", "raise"]), default="spread",
+              show_default=True, help="Missing days: spread the change over them, or fail.")
+@click.option("--corrections", type=click.Choice(["keep", "spread"]), default="keep",
+              show_default=True, help="Negative daily figures: keep as reported, or spread "
+              "over the preceding --correction-window days.")
+@click.option("--correction-window", type=click.IntRange(min=1), default=7, show_default=True)
+@click.option("--repair", is_flag=True,
+              help="Replace likely transcription slips with the totals that repair them.")
+@click.option("--start", callback=_date, default=None, help="Drop figures before this date.")
+@click.option("--force", is_flag=True, help="Replace existing output files.")
+def series_cmd(data: tuple[str, ...], out: str, gaps: str, corrections: str,
+               correction_window: int, repair: bool, start: date | None, force: bool,
+               **kw: Any) -> None:
+    """Write the validated daily series (one row per series and day) under a data policy.
+
+    Every filled, spread or repaired day is flagged in the 'flags' column.
+    """
+    try:
+        datasets = _load(data, **kw)
+        policy = DataPolicy(gaps=gaps, corrections=corrections,  # type: ignore[arg-type]
+                            correction_window=correction_window,
+                            slips="repair" if repair else "keep", start=start)
+        frames = []
+        for d in datasets:
+            daily = apply_policy(d, policy)
+            frames.append(daily.table.with_columns(
+                pl.lit(d.source).alias("source"),
+                pl.lit(d.reported_by).alias("reported_by"),
+            ))
+        table = pl.concat(frames).with_columns(pl.col("flags").list.join("|"))
+        target = out
+        provenance = {
+            "tool": f"attrition {__version__}",
+            "caveat": [CAVEAT.format(reporter=r) for r in _reporters(datasets)],
+            "policy": policy.to_dict(),
+            "sources": [d.provenance() for d in datasets],
+        }
+        side = target.rsplit(".", 1)[0] + ".provenance.json"
+        if out.lower().endswith(".parquet"):
+            atomic_write(target, lambda p: table.write_parquet(p), force=force)
+        else:
+            atomic_write(target, table.write_csv(), force=force)
+        atomic_write(side, json.dumps(provenance, indent=2) + "\n", force=force)
+    except AttritionError as exc:
+        _fail(exc)
+    click.echo(f"wrote {table.height} rows to {target} (provenance in {side})", err=True)
+
+
+# --------------------------------------------------------------------------- fetch / sources
+
+
+@cli.command("fetch")
+@click.argument("source", required=False)
+@click.option("--dest", type=click.Path(file_okay=False), default=None,
+              help="Cache directory (default: $ATTRITION_CACHE or the user cache).")
+@click.option("--mirror", default=None,
+              help="Base URL of a mirror holding SOURCE/FILE (default: $ATTRITION_MIRROR or the "
+              "upstream repositories).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds to wait for the server.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+def fetch_cmd(source: str | None, dest: str | None, mirror: str | None, timeout: float,
+              quiet: bool) -> None:
+    """Download the public compilations (all fetchable sources, or SOURCE) into the cache."""
+    from .data.fetching import fetch
+
+    try:
+        files = fetch(source, dest=dest, mirror=mirror, timeout=timeout,
+                      progress=not quiet and sys.stderr.isatty())
+    except AttritionError as exc:
+        _fail(exc)
+    if not quiet:
+        for f in files:
+            click.echo(f"{f.source}: {f.name} ({f.size:,} bytes, sha256 {f.sha256[:12]}…) "
+                       f"-> {f.path}")
+
+
+@cli.command("sources")
+@click.option("--cache", type=click.Path(file_okay=False), default=None,
+              help="Cache directory to look in (default: $ATTRITION_CACHE or the user cache).")
+def sources_cmd(cache: str | None) -> None:
+    """List the known sources, who reported their figures and whether they are fetched."""
+    from .data.fetching import fetched_files
+
+    for name, src in SOURCES.items():
+        if name == "example":
+            state = "bundled"
+        elif not src.fetchable:
+            state = "read from a file you provide"
+        else:
+            try:
+                got = fetched_files(name, dest=cache)
+                state = f"fetched {min(f.retrieved_at for f in got)}"
+            except AttritionError:
+                state = "not fetched (attrition fetch " + name + ")"
+        click.echo(f"{name:<13} {state}\n    {src.description}\n    reported by "
+                   f"{src.reported_by}; licence {src.licence}")
+
+
+def main() -> None:
+    """Entry point of the `attrition` console script."""
+    cli(prog_name="attrition")
