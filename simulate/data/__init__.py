@@ -11,7 +11,7 @@ The public API:
 
 from __future__ import annotations
 
-from .check import FINDING_FIELDS, FINDING_KINDS, Finding, check, findings_frame, usable
+from .findings import FINDING_FIELDS, FINDING_KINDS, Finding, check, findings_frame, usable
 from .fetching import cache_dir, fetch, fetched_files
 from .loading import load, load_all
 from .model import FLAGS, FileRecord, ReportedData

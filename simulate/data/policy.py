@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from ..errors import PolicyError
-from .check import find_slips, granularity
+from .findings import find_slips, granularity
 from .model import TABLE_SCHEMA, ReportedData
 
 __all__ = ["DataPolicy", "apply_policy", "spread_integer"]
@@ -39,7 +39,7 @@ class DataPolicy:
         Days over which a correction is spread (default 7).
     slips
         ``"keep"`` (default): figures stay as reported. ``"repair"``: likely transcription slips
-        found by :func:`simulate.data.check.find_slips` are replaced by the suggested totals
+        found by :func:`simulate.data.findings.find_slips` are replaced by the suggested totals
         and flagged ``repaired``. Never done unless asked.
     start
         Drop figures dated before this day (default: keep all).

@@ -121,6 +121,11 @@ def read_file(
     """
     path = Path(path)
     name = str(path)
+    # Unvalidated, an unknown kind was silently read as daily and an unknown fmt as JSON.
+    if kind not in (None, "cumulative", "daily"):
+        raise DataError(name, "", f"kind {kind!r} is not a kind; expected 'cumulative' or 'daily'")
+    if fmt is not None and fmt not in FORMATS:
+        raise DataError(name, "", f"fmt {fmt!r} is not a format; expected one of {', '.join(FORMATS)}")
     try:
         content = path.read_bytes()
     except FileNotFoundError:
@@ -189,7 +194,8 @@ def _empty_table_schema() -> dict[str, pl.DataType]:
 def detect_format(path: Path, content: bytes) -> Format:
     """Guess a file's layout from its name and first bytes.
 
-    Parquet files start with ``PAR1``. JSON files (first non-blank byte ``[`` or ``{``) are
+    Parquet files start with ``PAR1``. JSON files (first non-blank byte ``[`` or ``{``, or a
+    ``.json`` name) are
     recognised by their keys: ``sourceUri``/``afvs`` → lod-db; ``personnel*`` → PetroIvaniuk
     personnel; ``APC``/``field artillery`` → PetroIvaniuk equipment, or its correction file when
     the file name contains ``correction``; anything else → generic JSON records. CSV files
@@ -199,7 +205,9 @@ def detect_format(path: Path, content: bytes) -> Format:
     if content[:4] == b"PAR1" or path.suffix.lower() == ".parquet":
         return "parquet"
     head = content[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head[:1] in (b"[", b"{"):
+    # A .json file is JSON even when it is empty or not a list/object, so that its error
+    # message speaks of JSON rather than of a CSV header.
+    if head[:1] in (b"[", b"{") or path.suffix.lower() == ".json":
         keys = set(_first_keys(head))
         if {"sourceUri", "afvs", "unarmoredVehicles"} & keys:
             return "lod-db"
@@ -297,7 +305,8 @@ def _parse_parquet(
     for name in df.columns:
         col = df.get_column(name)
         if col.dtype in (pl.Date, pl.Datetime):
-            col = col.cast(pl.Date).cast(pl.String)
+            # .dt.date() keeps a zoned timestamp's local date; a cast would take the UTC one.
+            col = col.dt.date().cast(pl.String)
         columns[name] = col.to_list()
     where = [f"row {i + 1}" for i in range(df.height)]
     return _from_columns(
@@ -314,7 +323,10 @@ def _from_columns(
     date_column: str | None,
     unit: str,
     ignore: set[str] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> _Parsed:
+    # `labels`: column -> how the file names it, for messages (JSON keys are renamed first).
+    labels = labels or {}
     names = list(columns)
     if date_column is None:
         matches = [n for n in names if n.strip().lower() == "date"]
@@ -349,7 +361,16 @@ def _from_columns(
                 f"{unit}s {seen[canon]!r} and {name!r} both mean series {canon!r}; keep one",
             )
         seen[canon] = name
-        values = _parse_counts(columns[name], where=where, file=file, label=f"{unit} {name!r}")
+        label = labels.get(name) or f"{unit} {name!r}"
+        values = _parse_counts(columns[name], where=where, file=file, label=label)
+        if not canon:
+            # A name without letters or digits ("", "!!!") would become a nameless series;
+            # an empty one (e.g. from a trailing comma) is harmless and skipped.
+            if values.null_count() == values.len():
+                continue
+            raise DataError(
+                file, "header", f"{label} has no letters or digits; expected a series name"
+            )
         kinds[canon] = kind or detect_kind(values)
         frames.append(
             pl.DataFrame(

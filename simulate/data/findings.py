@@ -295,9 +295,10 @@ def _rolling_median(x: np.ndarray, window: int) -> np.ndarray:
 
 
 # Thresholds of the slip rule, in robust standard units of the daily figures. They were set
-# on the three public compilations, where cross-checking tells which excursions are slips:
-# with these values every flagged personnel excursion is confirmed by the other compilations.
-_ENTER_LEAVE = (2.0, 3.0)  # one-day excursion: smaller and larger of the two deviations
+# on synthetic negative-binomial series (false alarms) and on the three public compilations,
+# where cross-checking tells which excursions really are slips.
+_EXCURSION = 4.5  # one-day excursion: |z_in - z_out| / sqrt(2), the size of the excursion
+_BOTH_SIDES = 1.5  # ... and each of the two daily figures deviates at least this much
 _STRONG = 4.0  # two- or three-day excursion: both deviations at least this
 _CATCH_UP = 2.5  # stale copy: the report after a repeated total is at least this high
 _CONSISTENT = 2.5  # the excursion's daily figures must sum to an ordinary figure
@@ -307,13 +308,16 @@ def find_slips(dates: Sequence[date], cum: np.ndarray, step: int = 1) -> list[Sl
     """Find likely transcription slips in one cumulative series from its own shape.
 
     Rule: with daily figures r (per day, across gaps), a robust local level m (rolling median
-    over 21 reports) and scale s (1.4826 x rolling median absolute deviation, at least
+    over 21 reports) and scale s (1.4826 x rolling median absolute deviation over 61 reports, at least
     sqrt(m) and m/10), each report gets z = (r - m) / s. Reports i..i+k-1 (k = 1, 2, 3) are a
     slip when the daily figure entering the excursion and the one leaving it deviate in
     opposite directions while their sum over the excursion is ordinary (|z| of the sum
     <= 2.5), and either
 
-    * k = 1 and the two deviations are at least 2 and 3 in size, or
+    * k = 1, each deviation is at least 1.5 and the excursion |z_in - z_out| / sqrt(2) is
+      at least 4.5 (on clean negative-binomial series this raises about one false alarm per
+      7,000 days; on the real personnel series every one-day slip it flags is confirmed by
+      the other compilations), or
     * k = 2 or 3 and both deviations are at least 4, or
     * the first total repeats the previous day's (a stale copy) and the catch-up is high
       (z >= 2.5).
@@ -322,8 +326,9 @@ def find_slips(dates: Sequence[date], cum: np.ndarray, step: int = 1) -> list[Sl
     of the daily level (the early "about 11,000" reports) are skipped: there rounding
     explains the shape.
 
-    The suggested repair (k = 1) is the one-digit change or adjacent-digit swap of the reported
-    total that makes both daily figures ordinary (|z| <= 1.5), when there is one; otherwise the
+    The suggested repair (k = 1) is the adjacent-digit swap of the reported total that makes
+    both daily figures ordinary (|z| <= 2.5), or the only one-digit change that makes them
+    |z| <= 1.5; otherwise the
     totals on a straight path between the reports on either side, rounded to the reporting
     granularity `step`.
     """
@@ -334,7 +339,9 @@ def find_slips(dates: Sequence[date], cum: np.ndarray, step: int = 1) -> list[Sl
     inc = np.diff(cum).astype(float)  # inc[i-1] enters report i
     rate = inc / days
     m = _rolling_median(rate, 21)
-    mad = _rolling_median(np.abs(rate - m), 21)
+    # The scale changes slowly and a 21-report MAD is itself noisy (too small in some
+    # windows, which would flag ordinary noise), so it is measured over 61 reports.
+    mad = _rolling_median(np.abs(rate - m), 61)
     s = np.maximum.reduce([1.4826 * mad, np.sqrt(np.maximum(m, 1.0)), m / 10.0])
     z = (inc - m * days) / (s * np.sqrt(days))
 
@@ -360,7 +367,7 @@ def find_slips(dates: Sequence[date], cum: np.ndarray, step: int = 1) -> list[Sl
             coarse = granularity(local[local > 0], share=0.7)
             if coarse >= 50 and coarse >= 0.1 * mm:
                 continue
-            small, large = sorted((abs(za), abs(zb)))
+            small = min(abs(za), abs(zb))
             reason = None
             # A stale copy repeats the previous total once; several repeats in a row are a
             # pause in reporting (a zero run), not a transcription slip.
@@ -368,9 +375,9 @@ def find_slips(dates: Sequence[date], cum: np.ndarray, step: int = 1) -> list[Sl
                      and mm * days[a] >= 20 and zb >= _CATCH_UP)
             if stale:
                 reason = "the total repeats the previous day's, then catches up"
-            elif (k == 1 and small >= _ENTER_LEAVE[0] and large >= _ENTER_LEAVE[1]) or (
-                k > 1 and small >= _STRONG
-            ):
+            elif (
+                k == 1 and small >= _BOTH_SIDES and abs(za - zb) / math.sqrt(2) >= _EXCURSION
+            ) or (k > 1 and small >= _STRONG):
                 reason = "the daily figures jump and fall back by about the same amount"
             if reason is None:
                 continue
@@ -396,27 +403,39 @@ def find_slips(dates: Sequence[date], cum: np.ndarray, step: int = 1) -> list[Sl
 
 def _digit_fix(prev: int, value: int, nxt: int, exp_in: float, exp_out: float, scale: float,
                d_in: float, d_out: float) -> tuple[int, str] | None:
-    """Best one-digit change or adjacent swap of `value` that makes both sides ordinary."""
+    """The digit slip that explains `value`, if one does unambiguously.
+
+    Adjacent-digit swaps come first: there are few of them, so one that makes both daily
+    figures ordinary (|z| <= 2.5) is strong evidence. Single-digit changes are many (a grid
+    of values), so one is used only when exactly one of them fits.
+    """
     text = str(value)
-    candidates: dict[int, str] = {}
-    for i in range(len(text) - 1):
-        if text[i] != text[i + 1]:
-            swapped = text[:i] + text[i + 1] + text[i] + text[i + 2 :]
-            candidates.setdefault(int(swapped), "two digits swapped")
-    for i, ch in enumerate(text):
-        for digit in "0123456789":
-            if digit != ch and not (i == 0 and digit == "0"):
-                candidates.setdefault(int(text[:i] + digit + text[i + 1 :]), "one digit wrong")
-    best: tuple[float, int, str] | None = None
-    for cand, why in candidates.items():
+    swaps = {
+        int(text[:i] + text[i + 1] + text[i] + text[i + 2 :])
+        for i in range(len(text) - 1)
+        if text[i] != text[i + 1] and not (i == 0 and text[1] == "0")
+    }
+    singles = {
+        int(text[:i] + digit + text[i + 1 :])
+        for i, ch in enumerate(text)
+        for digit in "0123456789"
+        if digit != ch and not (i == 0 and digit == "0")
+    } - swaps
+
+    def fits(cand: int, limit: float) -> float | None:
         if not prev <= cand <= nxt:
-            continue
+            return None
         z_in = (cand - prev - exp_in) / (scale * math.sqrt(d_in))
         z_out = (nxt - cand - exp_out) / (scale * math.sqrt(d_out))
-        cost = z_in * z_in + z_out * z_out
-        if max(abs(z_in), abs(z_out)) <= 1.5 and (best is None or cost < best[0]):
-            best = (cost, cand, why)
-    return None if best is None else (best[1], best[2])
+        return z_in * z_in + z_out * z_out if max(abs(z_in), abs(z_out)) <= limit else None
+
+    good_swaps = [(c, cost) for c in swaps if (cost := fits(c, 2.5)) is not None]
+    if good_swaps:
+        return min(good_swaps, key=lambda t: t[1])[0], "two digits swapped"
+    good_singles = [c for c in singles if fits(c, 1.5) is not None]
+    if len(good_singles) == 1:
+        return good_singles[0], "one digit wrong"
+    return None
 
 
 # --------------------------------------------------------------------------- across sources
