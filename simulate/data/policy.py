@@ -115,9 +115,9 @@ def apply_policy(data: ReportedData, policy: DataPolicy | None = None) -> Report
     3
     """
     policy = policy or DataPolicy()
-    parts = [
-        _apply_series(data.series(name), name, policy, data.source) for name in data.series_names
-    ]
+    # Errors name the file when there is one, so the user knows where to look.
+    label = data.files[0].path if len(data.files) == 1 else data.source
+    parts = [_apply_series(data.series(name), name, policy, label) for name in data.series_names]
     table = pl.concat(parts).select(list(TABLE_SCHEMA)).cast(TABLE_SCHEMA)  # type: ignore[arg-type]
     return replace(data, table=table, policy=policy.to_dict())
 

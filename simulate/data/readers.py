@@ -383,11 +383,21 @@ def _from_columns(
                 },
             )
         )
+    if not frames:
+        raise DataError(file, "header", f"no named value {unit}s beside {date_column!r}")
     return _Parsed(raw=pl.concat(frames), kinds=kinds)
 
 
 def _parse_dates(cells: Sequence[Any], *, where: list[str], file: str) -> pl.Series:
-    text = pl.Series("date", [None if c is None else str(c).strip() for c in cells], pl.String)
+    strings = [None if c is None else str(c).strip() for c in cells]
+    for i, t in enumerate(strings):
+        # Control characters or a lone surrogate (JSON "\ud800") can never be a date, and a
+        # surrogate cannot even be stored in a Series.
+        if t is not None and not t.isprintable():
+            raise DataError(
+                file, where[i], f"{t!r} is not a valid date; expected a date like 2024-11-12"
+            )
+    text = pl.Series("date", strings, pl.String)
     empty = text.is_null() | (text == "")
     if empty.any():
         i = int(empty.arg_true()[0])
@@ -451,10 +461,13 @@ def _parse_counts(
                 file, f"{where[i]}, {label}", f"{s!r} is not a whole number; expected a count"
             )
         out.append(int(f))
-    try:
-        return pl.Series("value", out, dtype=pl.Int64)
-    except OverflowError:
-        raise DataError(file, label, "holds a number too large for a count") from None
+    for i, v in enumerate(out):
+        # Polars raises a TypeError (not OverflowError) for ints beyond Int64.
+        if v is not None and not -(2**63) <= v < 2**63:
+            raise DataError(
+                file, f"{where[i]}, {label}", f"{cells[i]!r} is too large for a count"
+            )
+    return pl.Series("value", out, dtype=pl.Int64)
 
 
 # --------------------------------------------------------------------------- JSON layouts
