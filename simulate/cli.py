@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -30,7 +31,7 @@ from .data import (
 from .data.readers import FORMATS
 from .data.sources import SOURCES
 from .errors import AttritionError
-from .outputs import atomic_write
+from .outputs import OutputExistsError, atomic_write
 
 __all__ = ["main", "cli"]
 
@@ -215,7 +216,7 @@ def _when(f: Finding) -> str:
 @click.argument("data", nargs=-1, required=True)
 @input_options
 @click.option("--out", "-o", type=click.Path(dir_okay=False), required=True,
-              help="Output file: .csv or .parquet. A provenance JSON is written beside it.")
+              help="Output file: .csv or .parquet; OUT.provenance.json is written beside it.")
 @click.option("--gaps", type=click.Choice(["spread", "raise"]), default="spread",
               show_default=True, help="Missing days: spread the change over them, or fail.")
 @click.option("--corrections", type=click.Choice(["keep", "spread"]), default="keep",
@@ -253,7 +254,11 @@ def series_cmd(data: tuple[str, ...], out: str, gaps: str, corrections: str,
             "policy": policy.to_dict(),
             "sources": [d.provenance() for d in datasets],
         }
-        side = target.rsplit(".", 1)[0] + ".provenance.json"
+        side = target + ".provenance.json"
+        # Check both targets before writing either, so a refusal never leaves half a result.
+        for path in (target, side):
+            if Path(path).exists() and not force:
+                raise OutputExistsError(f"{path}: already exists; use --force to replace it")
         if out.lower().endswith(".parquet"):
             atomic_write(target, lambda p: table.write_parquet(p), force=force)
         else:

@@ -260,6 +260,17 @@ def _one_series(part: pl.DataFrame, *, series: str, kind: Kind, file: str) -> pl
         )
         base_flags: list[str] = []
     else:
+        # Int64 cum_sum wraps around silently: a huge daily column would give negative totals.
+        running = values.cast(pl.Int128).cum_sum()
+        too_big = (running >= 2**63) | (running < -(2**63))
+        if too_big.any():
+            r = part.row(int(too_big.arg_true()[0]), named=True)
+            raise DataError(
+                file,
+                f"{r['where']}, {series!r}",
+                f"daily counts add up to more than a count can hold by {r['date']}; "
+                "expected realistic counts",
+            )
         out = part.with_columns(
             pl.col("value").cum_sum().alias("cumulative"), pl.col("value").alias("daily")
         )

@@ -482,12 +482,13 @@ def _parse_json(text: str, *, file: str, fmt: str, kind: Kind | None) -> _Parsed
         raise DataError(
             file, f"line {exc.lineno} column {exc.colno}", f"is not valid JSON ({exc.msg})"
         ) from None
+    except RecursionError:
+        raise DataError(file, "", "is nested too deeply; expected a list of daily records") from None
     if not isinstance(doc, list):
         raise DataError(
             file,
             "",
-            f"top level is a JSON {type(doc).__name__.replace('dict', 'object')}; "
-            "expected a list of daily records",
+            f"top level is a JSON {_json_type(doc)}; expected a list of daily records",
         )
     if not doc:
         raise DataError(file, "", "is an empty list; expected daily records")
@@ -497,17 +498,23 @@ def _parse_json(text: str, *, file: str, fmt: str, kind: Kind | None) -> _Parsed
             raise DataError(
                 file,
                 f"item {i + 1}",
-                f"is a JSON {type(item).__name__}; expected an object with a 'date' key",
+                f"is a JSON {_json_type(item)}; expected an object with a 'date' key",
             )
         if "date" not in item:
             raise DataError(file, f"item {i + 1}", "has no 'date' key")
         keys.update(dict.fromkeys(item))
-    where = [f"item {i + 1} ({item['date']})" for i, item in enumerate(doc)]
+    # The date is echoed as is when it is plain text; otherwise its repr keeps the message on
+    # one line (a date holding a newline) and storable (a lone surrogate).
+    where = [
+        f"item {i + 1} ({d if isinstance(d, str) and d.isprintable() else repr(d)})"
+        for i, d in enumerate(item["date"] for item in doc)
+    ]
     # A compilation may rename a key over time (e.g. PetroIvaniuk's "military auto" until
     # 2022-04-30, then "vehicles and fuel tanks"). Keys meaning the same series are merged
     # item by item; an item holding both with different values is an error.
     columns: dict[str, list[Any]] = {}
     origin: dict[str, str] = {}
+    labels: dict[str, str] = {}  # messages name the keys as the file has them ('APC', not 'afv')
     for key in keys:
         if key.strip().lower() in _META_KEYS:
             continue
@@ -515,7 +522,9 @@ def _parse_json(text: str, *, file: str, fmt: str, kind: Kind | None) -> _Parsed
         values = [item.get(key) for item in doc]
         if target not in columns:
             columns[target], origin[target] = values, key
+            labels[target] = f"key {key!r}"
             continue
+        labels[target] += f" or {key!r}"
         merged = columns[target]
         for i, v in enumerate(values):
             if v is None:
@@ -536,12 +545,18 @@ def _parse_json(text: str, *, file: str, fmt: str, kind: Kind | None) -> _Parsed
         kind=known_kind or kind,
         date_column="date",
         unit="key",
+        labels=labels,
     )
     if fmt == "petroivaniuk-correction":
         raw = parsed.raw.filter(pl.col("value").is_not_null() & (pl.col("value") != 0))
         corrections = raw.select("date", "series", pl.col("value").alias("delta"))
         return _Parsed(raw=parsed.raw, kinds=parsed.kinds, corrections=corrections)
     return parsed
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}
+    return names.get(type(value), "number")
 
 
 def _json_key(key: str, fmt: str) -> str:

@@ -1,0 +1,155 @@
+"""Tests of the `attrition` command line (Click's CliRunner, tmp_path)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from simulate.cli import cli
+from simulate.data import FINDING_FIELDS
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_check_example_table_names_the_reporter() -> None:
+    code, out, _ = run("check", "example")
+    assert code == 0
+    assert "figures as reported by nobody: synthetic example figures" in out
+    assert "not" in out and "actual losses" in out
+    assert "slip" in out and "2024-10-27" in out
+    assert out.rstrip().endswith("verdict: usable")
+
+
+def test_check_json_and_csv_formats() -> None:
+    code, out, _ = run("check", "example", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["usable"] is True
+    assert doc["sources"][0]["reported_by"].startswith("nobody")
+    assert doc["sources"][0]["files"][0]["sha256"]
+    assert all(set(f) == set(FINDING_FIELDS) for f in doc["findings"])
+    assert "not verified counts of actual losses" in doc["caveat"][0]
+    code, out, _ = run("check", "example", "--format", "csv")
+    assert code == 0
+    assert out.splitlines()[0] == ",".join(FINDING_FIELDS)
+    assert len(out.splitlines()) == len(doc["findings"]) + 1
+
+
+def test_check_output_file_is_atomic_and_not_overwritten(tmp_path: Path) -> None:
+    target = tmp_path / "findings.json"
+    assert run("check", "example", "--format", "json", "-o", str(target))[0] == 0
+    first = target.read_text()
+    code, _, err = run("check", "example", "--format", "json", "-o", str(target))
+    assert code == 1 and "already exists; use --force" in err
+    assert target.read_text() == first
+    assert run("check", "example", "--format", "json", "-o", str(target), "--force")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("", "file is empty"),
+        ("when,tanks\n2024-01-01,3\n", "no 'date' column"),
+        ("date,tanks\n2024-01-01,3\n2024-13-45,4\n", "line 3: '2024-13-45' is not a valid date"),
+        ("date,tanks\n2024-01-01,3\n2024-01-02,4x\n", "line 3, column 'tanks': '4x' is not a number"),
+        ("date,tanks\n2024-01-01,3\n2024-01-01,4\n", "listed twice for 'tanks' with different values"),
+    ],
+)
+def test_bad_files_give_one_line_and_exit_1(tmp_path: Path, content: str, expected: str) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(content)
+    code, out, err = run("check", str(bad))
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("Error: ")
+    assert str(bad) in err and expected in err
+    assert "Traceback" not in err
+
+
+def test_unusable_data_exit_1_with_verdict(tmp_path: Path) -> None:
+    short = tmp_path / "short.csv"
+    short.write_text("date,tanks\n2024-01-01,3\n2024-01-02,4\n2024-01-03,9\n")
+    code, out, _ = run("check", str(short))
+    assert code == 1
+    assert "too_short" in out and "UNUSABLE" in out
+
+
+def test_usage_errors_exit_2() -> None:
+    assert run("check")[0] == 2
+    assert run("check", "example", "--format", "yaml")[0] == 2
+    assert run("series", "example", "-o", "x.csv", "--start", "2024-02-30")[0] == 2
+    code, _, err = run("check", "no-such-source")
+    assert code == 1 and "neither an existing file nor a known source" in err
+
+
+def test_unfetched_source_explains_how_to_fetch(tmp_path: Path) -> None:
+    code, _, err = run("check", "lod-db", "--cache", str(tmp_path))
+    assert code == 1 and "attrition fetch lod-db" in err
+
+
+def test_series_command_writes_table_and_provenance(tmp_path: Path) -> None:
+    out = tmp_path / "daily.csv"
+    code, _, err = run("series", "example", "-o", str(out), "--repair")
+    assert code == 0, err
+    table = pl.read_csv(out)
+    assert set(table.columns) == {"date", "series", "cumulative", "daily", "flags", "source",
+                                  "reported_by"}
+    assert table.height == 3 * 730
+    assert table.get_column("reported_by").str.starts_with("nobody").all()
+    prov = json.loads((tmp_path / "daily.csv.provenance.json").read_text())
+    assert prov["policy"]["slips"] == "repair"
+    assert "not verified counts of actual losses" in prov["caveat"][0]
+    # refuses to overwrite; parquet works too
+    assert run("series", "example", "-o", str(out))[0] == 1
+    # a leftover provenance file alone also stops the run before anything is written
+    (tmp_path / "daily.csv").unlink()
+    assert run("series", "example", "-o", str(out))[0] == 1
+    assert not out.exists()
+    pq = tmp_path / "daily.parquet"
+    assert run("series", "example", "-o", str(pq))[0] == 0
+    assert pl.read_parquet(pq).height == 3 * 730
+
+
+def test_fetch_offline_is_one_line(tmp_path: Path) -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there now: connection refused, like being offline
+    code, out, err = run("fetch", "lod-db", "--dest", str(tmp_path), "--mirror",
+                         f"http://127.0.0.1:{port}", "--timeout", "2", "--quiet")
+    assert code == 1
+    assert err.count("\n") == 1 and "could not download" in err
+    assert not any(tmp_path.rglob("*.json"))
+
+
+def test_sources_lists_every_source(tmp_path: Path) -> None:
+    code, out, _ = run("sources", "--cache", str(tmp_path))
+    assert code == 0
+    for name in ("petroivaniuk", "lod-db", "romansverdan", "example"):
+        assert name in out
+    assert "not fetched (attrition fetch lod-db)" in out
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    proc = subprocess.run([sys.executable, "-m", "simulate", "--version"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and "attrition" in proc.stdout
+
+
+def test_real_compilations_check_lists_known_disagreements(shared: dict[str, Path]) -> None:
+    code, out, err = run("check", str(shared["pi_personnel"]), str(shared["loddb"]),
+                         str(shared["romansverdan"]), "--series", "personnel",
+                         "--format", "json")
+    assert code == 0, err
+    dates = {f["date"] for f in json.loads(out)["findings"] if f["kind"] == "disagreement"}
+    assert {"2023-01-12", "2025-05-09", "2025-10-27"} <= dates
