@@ -59,20 +59,43 @@ def _series(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
 
 
 _input_options = [
-    click.option("--kind", type=click.Choice(["cumulative", "daily"]), default=None,
-                 help="Value columns of a generic file hold cumulative totals or daily counts "
-                 "(default: detected per column)."),
-    click.option("--layout", type=click.Choice(FORMATS), default=None,
-                 help="File layout (default: detected from the content)."),
-    click.option("--date-column", default=None, help="Date column of a generic file "
-                 "(default: the column called 'date')."),
-    click.option("--series", "series", callback=_series, default=None,
-                 help="Comma-separated series to keep, e.g. personnel,tanks."),
-    click.option("--reported-by", default=None,
-                 help="Who reported the figures of a generic file (recorded in every output)."),
-    click.option("--cache", type=click.Path(file_okay=False), default=None, envvar=None,
-                 help="Cache directory of fetched sources (default: $ATTRITION_CACHE or the "
-                 "user cache)."),
+    click.option(
+        "--kind",
+        type=click.Choice(["cumulative", "daily"]),
+        default=None,
+        help="Value columns of a generic file hold cumulative totals or daily counts "
+        "(default: detected per column).",
+    ),
+    click.option(
+        "--layout",
+        type=click.Choice(FORMATS),
+        default=None,
+        help="File layout (default: detected from the content).",
+    ),
+    click.option(
+        "--date-column",
+        default=None,
+        help="Date column of a generic file (default: the column called 'date').",
+    ),
+    click.option(
+        "--series",
+        "series",
+        callback=_series,
+        default=None,
+        help="Comma-separated series to keep, e.g. personnel,tanks.",
+    ),
+    click.option(
+        "--reported-by",
+        default=None,
+        help="Who reported the figures of a generic file (recorded in every output).",
+    ),
+    click.option(
+        "--cache",
+        type=click.Path(file_okay=False),
+        default=None,
+        envvar=None,
+        help="Cache directory of fetched sources (default: $ATTRITION_CACHE or the user cache).",
+    ),
 ]
 
 
@@ -110,15 +133,31 @@ def cli() -> None:
 @cli.command("check")
 @click.argument("data", nargs=-1, required=True)
 @input_options
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True, help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="Write the findings to this file (atomically) instead of standard output.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the findings to this file (atomically) instead of standard output.",
+)
 @click.option("--force", is_flag=True, help="Replace an existing --output file.")
-@click.option("--all", "show_all", is_flag=True,
-              help="Table format: list every finding instead of grouping series that share it.")
-def check_cmd(data: tuple[str, ...], fmt: str, output: str | None, force: bool, show_all: bool,
-              **kw: Any) -> None:
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Table format: list every finding instead of grouping series that share it.",
+)
+def check_cmd(
+    data: tuple[str, ...], fmt: str, output: str | None, force: bool, show_all: bool, **kw: Any
+) -> None:
     """Report what is wrong with reported figures.
 
     DATA are files (CSV, Parquet, the JSON/CSV of the public compilations) or names of
@@ -133,15 +172,18 @@ def check_cmd(data: tuple[str, ...], fmt: str, output: str | None, force: bool, 
     except AttritionError as exc:
         _fail(exc)
     if fmt == "json":
-        text = json.dumps(
-            {
-                "sources": [d.provenance() for d in datasets],
-                "caveat": [CAVEAT.format(reporter=r) for r in _reporters(datasets)],
-                "usable": usable(findings),
-                "findings": [f.to_dict() for f in findings],
-            },
-            indent=2,
-        ) + "\n"
+        text = (
+            json.dumps(
+                {
+                    "sources": [d.provenance() for d in datasets],
+                    "caveat": [CAVEAT.format(reporter=r) for r in _reporters(datasets)],
+                    "usable": usable(findings),
+                    "findings": [f.to_dict() for f in findings],
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     elif fmt == "csv":
         text = findings_frame(findings).select(FINDING_FIELDS).write_csv()
     else:
@@ -162,12 +204,15 @@ def _reporters(datasets: Sequence[ReportedData]) -> list[str]:
     return list(dict.fromkeys(d.reported_by for d in datasets))
 
 
-def _render_table(datasets: Sequence[ReportedData], findings: Sequence[Finding],
-                  *, group: bool) -> str:
+def _render_table(
+    datasets: Sequence[ReportedData], findings: Sequence[Finding], *, group: bool
+) -> str:
     lines = []
     for d in datasets:
-        lines.append(f"{d.source}: figures as reported by {d.reported_by} "
-                     f"({len(d.series_names)} series, {len(d.files)} file(s))")
+        lines.append(
+            f"{d.source}: figures as reported by {d.reported_by} "
+            f"({len(d.series_names)} series, {len(d.files)} file(s))"
+        )
     lines.append("attrition checks the reported numbers; it says nothing about actual losses.")
     lines.append("")
     rows: list[tuple[str, ...]] = []
@@ -191,8 +236,10 @@ def _render_table(datasets: Sequence[ReportedData], findings: Sequence[Finding],
     else:
         rows = [(f.severity, f.kind, f.source, f.series, _when(f), f.detail) for f in findings]
     header = ("severity", "kind", "source", "series", "date", "detail")
-    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) if rows else len(header[i])
-              for i in range(5)]
+    widths = [
+        max(len(header[i]), *(len(r[i]) for r in rows)) if rows else len(header[i])
+        for i in range(5)
+    ]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths) + "  {}"
     lines.append(fmt.format(*header))
     lines.extend(fmt.format(*r) for r in rows)
@@ -215,37 +262,69 @@ def _when(f: Finding) -> str:
 @cli.command("series")
 @click.argument("data", nargs=-1, required=True)
 @input_options
-@click.option("--out", "-o", type=click.Path(dir_okay=False), required=True,
-              help="Output file: .csv or .parquet; OUT.provenance.json is written beside it.")
-@click.option("--gaps", type=click.Choice(["spread", "raise"]), default="spread",
-              show_default=True, help="Missing days: spread the change over them, or fail.")
-@click.option("--corrections", type=click.Choice(["keep", "spread"]), default="keep",
-              show_default=True, help="Negative daily figures: keep as reported, or spread "
-              "over the preceding --correction-window days.")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="Output file: .csv or .parquet; OUT.provenance.json is written beside it.",
+)
+@click.option(
+    "--gaps",
+    type=click.Choice(["spread", "raise"]),
+    default="spread",
+    show_default=True,
+    help="Missing days: spread the change over them, or fail.",
+)
+@click.option(
+    "--corrections",
+    type=click.Choice(["keep", "spread"]),
+    default="keep",
+    show_default=True,
+    help="Negative daily figures: keep as reported, or spread "
+    "over the preceding --correction-window days.",
+)
 @click.option("--correction-window", type=click.IntRange(min=1), default=7, show_default=True)
-@click.option("--repair", is_flag=True,
-              help="Replace likely transcription slips with the totals that repair them.")
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Replace likely transcription slips with the totals that repair them.",
+)
 @click.option("--start", callback=_date, default=None, help="Drop figures before this date.")
 @click.option("--force", is_flag=True, help="Replace existing output files.")
-def series_cmd(data: tuple[str, ...], out: str, gaps: str, corrections: str,
-               correction_window: int, repair: bool, start: date | None, force: bool,
-               **kw: Any) -> None:
+def series_cmd(
+    data: tuple[str, ...],
+    out: str,
+    gaps: str,
+    corrections: str,
+    correction_window: int,
+    repair: bool,
+    start: date | None,
+    force: bool,
+    **kw: Any,
+) -> None:
     """Write the validated daily series (one row per series and day) under a data policy.
 
     Every filled, spread or repaired day is flagged in the 'flags' column.
     """
     try:
         datasets = _load(data, **kw)
-        policy = DataPolicy(gaps=gaps, corrections=corrections,  # type: ignore[arg-type]
-                            correction_window=correction_window,
-                            slips="repair" if repair else "keep", start=start)
+        policy = DataPolicy(
+            gaps=gaps,
+            corrections=corrections,  # type: ignore[arg-type]
+            correction_window=correction_window,
+            slips="repair" if repair else "keep",
+            start=start,
+        )
         frames = []
         for d in datasets:
             daily = apply_policy(d, policy)
-            frames.append(daily.table.with_columns(
-                pl.lit(d.source).alias("source"),
-                pl.lit(d.reported_by).alias("reported_by"),
-            ))
+            frames.append(
+                daily.table.with_columns(
+                    pl.lit(d.source).alias("source"),
+                    pl.lit(d.reported_by).alias("reported_by"),
+                )
+            )
         table = pl.concat(frames).with_columns(pl.col("flags").list.join("|"))
         target = out
         provenance = {
@@ -274,33 +353,56 @@ def series_cmd(data: tuple[str, ...], out: str, gaps: str, corrections: str,
 
 @cli.command("fetch")
 @click.argument("source", required=False)
-@click.option("--dest", type=click.Path(file_okay=False), default=None,
-              help="Cache directory (default: $ATTRITION_CACHE or the user cache).")
-@click.option("--mirror", default=None,
-              help="Base URL of a mirror holding SOURCE/FILE (default: $ATTRITION_MIRROR or the "
-              "upstream repositories).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-              help="Seconds to wait for the server.")
+@click.option(
+    "--dest",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Cache directory (default: $ATTRITION_CACHE or the user cache).",
+)
+@click.option(
+    "--mirror",
+    default=None,
+    help="Base URL of a mirror holding SOURCE/FILE (default: $ATTRITION_MIRROR or the "
+    "upstream repositories).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for the server.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-def fetch_cmd(source: str | None, dest: str | None, mirror: str | None, timeout: float,
-              quiet: bool) -> None:
+def fetch_cmd(
+    source: str | None, dest: str | None, mirror: str | None, timeout: float, quiet: bool
+) -> None:
     """Download the public compilations (all fetchable sources, or SOURCE) into the cache."""
     from .data.fetching import fetch
 
     try:
-        files = fetch(source, dest=dest, mirror=mirror, timeout=timeout,
-                      progress=not quiet and sys.stderr.isatty())
+        files = fetch(
+            source,
+            dest=dest,
+            mirror=mirror,
+            timeout=timeout,
+            progress=not quiet and sys.stderr.isatty(),
+        )
     except AttritionError as exc:
         _fail(exc)
     if not quiet:
         for f in files:
-            click.echo(f"{f.source}: {f.name} ({f.size:,} bytes, sha256 {f.sha256[:12]}…) "
-                       f"-> {f.path}")
+            click.echo(
+                f"{f.source}: {f.name} ({f.size:,} bytes, sha256 {f.sha256[:12]}…) -> {f.path}"
+            )
 
 
 @cli.command("sources")
-@click.option("--cache", type=click.Path(file_okay=False), default=None,
-              help="Cache directory to look in (default: $ATTRITION_CACHE or the user cache).")
+@click.option(
+    "--cache",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Cache directory to look in (default: $ATTRITION_CACHE or the user cache).",
+)
 def sources_cmd(cache: str | None) -> None:
     """List the known sources, who reported their figures and whether they are fetched."""
     from .data.fetching import fetched_files
@@ -316,8 +418,10 @@ def sources_cmd(cache: str | None) -> None:
                 state = f"fetched {min(f.retrieved_at for f in got)}"
             except AttritionError:
                 state = "not fetched (attrition fetch " + name + ")"
-        click.echo(f"{name:<13} {state}\n    {src.description}\n    reported by "
-                   f"{src.reported_by}; licence {src.licence}")
+        click.echo(
+            f"{name:<13} {state}\n    {src.description}\n    reported by "
+            f"{src.reported_by}; licence {src.licence}"
+        )
 
 
 def main() -> None:

@@ -21,7 +21,9 @@ FILES = {
 def shared() -> dict[str, Path]:
     """Paths of the real public compilations in ../shared/data/general-staff."""
     if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} not found: the real-data tests need ../shared/data beside the checkout")
+        pytest.skip(
+            f"{SHARED} not found: the real-data tests need ../shared/data beside the checkout"
+        )
     paths = {key: SHARED / name for key, name in FILES.items()}
     missing = [str(p) for p in paths.values() if not p.is_file()]
     if missing:

@@ -61,8 +61,14 @@ def test_check_output_file_is_atomic_and_not_overwritten(tmp_path: Path) -> None
         ("", "file is empty"),
         ("when,tanks\n2024-01-01,3\n", "no 'date' column"),
         ("date,tanks\n2024-01-01,3\n2024-13-45,4\n", "line 3: '2024-13-45' is not a valid date"),
-        ("date,tanks\n2024-01-01,3\n2024-01-02,4x\n", "line 3, column 'tanks': '4x' is not a number"),
-        ("date,tanks\n2024-01-01,3\n2024-01-01,4\n", "listed twice for 'tanks' with different values"),
+        (
+            "date,tanks\n2024-01-01,3\n2024-01-02,4x\n",
+            "line 3, column 'tanks': '4x' is not a number",
+        ),
+        (
+            "date,tanks\n2024-01-01,3\n2024-01-01,4\n",
+            "listed twice for 'tanks' with different values",
+        ),
     ],
 )
 def test_bad_files_give_one_line_and_exit_1(tmp_path: Path, content: str, expected: str) -> None:
@@ -102,8 +108,15 @@ def test_series_command_writes_table_and_provenance(tmp_path: Path) -> None:
     code, _, err = run("series", "example", "-o", str(out), "--repair")
     assert code == 0, err
     table = pl.read_csv(out)
-    assert set(table.columns) == {"date", "series", "cumulative", "daily", "flags", "source",
-                                  "reported_by"}
+    assert set(table.columns) == {
+        "date",
+        "series",
+        "cumulative",
+        "daily",
+        "flags",
+        "source",
+        "reported_by",
+    }
     assert table.height == 3 * 730
     assert table.get_column("reported_by").str.starts_with("nobody").all()
     prov = json.loads((tmp_path / "daily.csv.provenance.json").read_text())
@@ -125,8 +138,17 @@ def test_fetch_offline_is_one_line(tmp_path: Path) -> None:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()  # nothing listens there now: connection refused, like being offline
-    code, out, err = run("fetch", "lod-db", "--dest", str(tmp_path), "--mirror",
-                         f"http://127.0.0.1:{port}", "--timeout", "2", "--quiet")
+    code, out, err = run(
+        "fetch",
+        "lod-db",
+        "--dest",
+        str(tmp_path),
+        "--mirror",
+        f"http://127.0.0.1:{port}",
+        "--timeout",
+        "2",
+        "--quiet",
+    )
     assert code == 1
     assert err.count("\n") == 1 and "could not download" in err
     assert not any(tmp_path.rglob("*.json"))
@@ -141,15 +163,23 @@ def test_sources_lists_every_source(tmp_path: Path) -> None:
 
 
 def test_python_dash_m_runs_the_cli() -> None:
-    proc = subprocess.run([sys.executable, "-m", "simulate", "--version"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simulate", "--version"], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0 and "attrition" in proc.stdout
 
 
 def test_real_compilations_check_lists_known_disagreements(shared: dict[str, Path]) -> None:
-    code, out, err = run("check", str(shared["pi_personnel"]), str(shared["loddb"]),
-                         str(shared["romansverdan"]), "--series", "personnel",
-                         "--format", "json")
+    code, out, err = run(
+        "check",
+        str(shared["pi_personnel"]),
+        str(shared["loddb"]),
+        str(shared["romansverdan"]),
+        "--series",
+        "personnel",
+        "--format",
+        "json",
+    )
     assert code == 0, err
     dates = {f["date"] for f in json.loads(out)["findings"] if f["kind"] == "disagreement"}
     assert {"2023-01-12", "2025-05-09", "2025-10-27"} <= dates

@@ -38,8 +38,9 @@ def test_false_alarm_rate_on_clean_synthetic_series() -> None:
     # The rule is designed for about one false alarm per 7,000 clean days; 40 series of 500
     # days (20,000 days) should then raise about 3. More than 8 (Poisson p < 0.005) means
     # the rule has become trigger-happy.
-    alarms = sum(len(find_slips(_dates(500), _synthetic_cumulative(500, 100 + s), 10))
-                 for s in range(40))
+    alarms = sum(
+        len(find_slips(_dates(500), _synthetic_cumulative(500, 100 + s), 10)) for s in range(40)
+    )
     assert alarms <= 8
 
 
@@ -170,9 +171,16 @@ def test_acceptance_slips_from_one_compilation_alone(shared: dict[str, Path]) ->
     lod_slips = {f.date for f in lod if f.kind == "slip"}
     # lod-db's own slips, confirmed by the other compilations
     assert {"2024-10-07", "2024-11-03", "2025-10-27", "2025-11-05"} <= lod_slips
-    confirmed = {f.date for f in check(load_all([shared["pi_personnel"], shared["loddb"],
-                                                 shared["romansverdan"]], series=["personnel"]))
-                 if f.kind == "disagreement" and f.source == "lod-db"}
+    confirmed = {
+        f.date
+        for f in check(
+            load_all(
+                [shared["pi_personnel"], shared["loddb"], shared["romansverdan"]],
+                series=["personnel"],
+            )
+        )
+        if f.kind == "disagreement" and f.source == "lod-db"
+    }
     # every slip flagged in lod-db personnel after the early "about" period is confirmed
     assert {d for d in lod_slips if d >= "2022-06-01"} <= confirmed
 

@@ -21,8 +21,11 @@ def _csv(path: Path, rows: list[tuple[date, int]], name: str = "personnel") -> P
     return path
 
 
-@given(total=st.integers(-10_000, 10_000_000), n=st.integers(1, 400),
-       step=st.sampled_from([1, 5, 10, 1000]))
+@given(
+    total=st.integers(-10_000, 10_000_000),
+    n=st.integers(1, 400),
+    step=st.sampled_from([1, 5, 10, 1000]),
+)
 @settings(max_examples=300, deadline=None)
 def test_spread_integer_preserves_total_and_is_even(total: int, n: int, step: int) -> None:
     parts = spread_integer(total, n, step)
@@ -66,7 +69,8 @@ def test_gaps_raise_policy(tmp_path: Path) -> None:
     rows = [(d0, 10), (d0 + timedelta(1), 20), (d0 + timedelta(5), 60)] + [
         (d0 + timedelta(6 + i), 70 + 10 * i) for i in range(10)
     ]
-    with pytest.raises(PolicyError, match=r"g.csv: series .personnel.: 3 days not reported before 2024-01-06.*gaps='raise'"):
+    expected = r"g.csv: series .personnel.: 3 days not reported before 2024-01-06.*gaps='raise'"
+    with pytest.raises(PolicyError, match=expected):
         apply_policy(load(_csv(tmp_path / "g.csv", rows)), DataPolicy(gaps="raise"))
 
 

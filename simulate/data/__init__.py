@@ -11,8 +11,8 @@ The public API:
 
 from __future__ import annotations
 
-from .findings import FINDING_FIELDS, FINDING_KINDS, Finding, check, findings_frame, usable
 from .fetching import cache_dir, fetch, fetched_files
+from .findings import FINDING_FIELDS, FINDING_KINDS, Finding, check, findings_frame, usable
 from .loading import load, load_all
 from .model import FLAGS, FileRecord, ReportedData
 from .policy import DataPolicy, apply_policy

@@ -187,22 +187,50 @@ def _check_series(
 ) -> list[Finding]:
     out: list[Finding] = []
 
-    def add(kind: str, sev: Severity, d: date, detail: str, *, end: date | None = None,
-            value: int | None = None, suggested: int | None = None) -> None:
-        out.append(Finding(kind, sev, source, series, d.isoformat(),
-                           end.isoformat() if end else None, value, suggested, detail))
+    def add(
+        kind: str,
+        sev: Severity,
+        d: date,
+        detail: str,
+        *,
+        end: date | None = None,
+        value: int | None = None,
+        suggested: int | None = None,
+    ) -> None:
+        out.append(
+            Finding(
+                kind,
+                sev,
+                source,
+                series,
+                d.isoformat(),
+                end.isoformat() if end else None,
+                value,
+                suggested,
+                detail,
+            )
+        )
 
     dates = part.get_column("date").to_list()
     cum = part.get_column("cumulative").to_numpy().astype(np.int64)
     daily_col = part.get_column("daily")
     flags = part.get_column("flags").to_list()
     n_daily = int(daily_col.is_not_null().sum())
-    add("coverage", "info", dates[0],
+    add(
+        "coverage",
+        "info",
+        dates[0],
         f"{dates[0]} to {dates[-1]}: {len(dates)} reported days, last total {_fmt(cum[-1])}",
-        end=dates[-1], value=int(cum[-1]))
+        end=dates[-1],
+        value=int(cum[-1]),
+    )
     if n_daily < MIN_DAILY_FIGURES:
-        add("too_short", "error", dates[0],
-            f"only {n_daily} daily figures; at least {MIN_DAILY_FIGURES} are needed to fit a model")
+        add(
+            "too_short",
+            "error",
+            dates[0],
+            f"only {n_daily} daily figures; at least {MIN_DAILY_FIGURES} are needed to fit a model",
+        )
 
     daily = daily_col.fill_null(0).to_numpy().astype(np.int64)
     known = daily[1:] if "first" in flags[0] else daily
@@ -225,14 +253,23 @@ def _check_series(
         missing = (dates[i] - dates[i - 1]).days - 1
         if missing > 0:
             first_missing = dates[i - 1] + timedelta(days=1)
-            add("gap", "warning", first_missing,
+            add(
+                "gap",
+                "warning",
+                first_missing,
                 f"{missing} day{'s' if missing > 1 else ''} not reported; the daily figure of "
                 f"{_fmt(daily[i])} on {dates[i]} covers {missing + 1} days",
-                end=dates[i] - timedelta(days=1))
+                end=dates[i] - timedelta(days=1),
+            )
         if "duplicate" in flags[i] or (i == 1 and "duplicate" in flags[0]):
             j = i if "duplicate" in flags[i] else 0
-            add("duplicate", "warning", dates[j],
-                "date listed more than once with the same figures (kept once)", value=int(cum[j]))
+            add(
+                "duplicate",
+                "warning",
+                dates[j],
+                "date listed more than once with the same figures (kept once)",
+                value=int(cum[j]),
+            )
 
     slips = find_slips(dates, cum, g)
     in_slip: set[int] = set()
@@ -242,28 +279,48 @@ def _check_series(
         in_slip.update(range(idx, idx + span + 1))
         shown = ", ".join(_fmt(v) for v in s.values)
         fix = ", ".join(_fmt(v) for v in s.suggested)
-        add("slip", "warning", s.start,
-            f"likely transcription slip ({s.reason}): reported {shown}; {fix} would keep the "
-            "path", end=s.end if s.end != s.start else None, value=s.values[0],
-            suggested=s.suggested[0])
+        add(
+            "slip",
+            "warning",
+            s.start,
+            f"likely transcription slip ({s.reason}): reported {shown}; {fix} would keep the path",
+            end=s.end if s.end != s.start else None,
+            value=s.values[0],
+            suggested=s.suggested[0],
+        )
 
     for i in range(1, len(dates)):
         if daily[i] < 0 and i not in in_slip:
-            add("correction", "info", dates[i],
+            add(
+                "correction",
+                "info",
+                dates[i],
                 f"total went down by {_fmt(-daily[i])} ({_fmt(cum[i - 1])} -> {_fmt(cum[i])})",
-                value=int(daily[i]))
+                value=int(daily[i]),
+            )
         delta = corrections.get((series, dates[i]))
         if delta is not None:
-            add("official_correction", "info", dates[i],
+            add(
+                "official_correction",
+                "info",
+                dates[i],
                 f"the correction file says {delta:+,d} of this day's figure {_fmt(daily[i])} "
-                "revises earlier totals", value=int(delta))
+                "revises earlier totals",
+                value=int(delta),
+            )
 
     out.extend(_zero_runs(dates, daily, flags, in_slip, source, series))
     return out
 
 
-def _zero_runs(dates: list[date], daily: np.ndarray, flags: list[list[str]], in_slip: set[int],
-               source: str, series: str) -> list[Finding]:
+def _zero_runs(
+    dates: list[date],
+    daily: np.ndarray,
+    flags: list[list[str]],
+    in_slip: set[int],
+    source: str,
+    series: str,
+) -> list[Finding]:
     level = _rolling_median(np.maximum(daily, 0).astype(float), 29)
     out = []
     i = 1
@@ -272,19 +329,32 @@ def _zero_runs(dates: list[date], daily: np.ndarray, flags: list[list[str]], in_
             i += 1
             continue
         j = i
-        while (j + 1 < len(dates) and daily[j + 1] == 0 and (dates[j + 1] - dates[j]).days == 1
-               and j + 1 not in in_slip):
+        while (
+            j + 1 < len(dates)
+            and daily[j + 1] == 0
+            and (dates[j + 1] - dates[j]).days == 1
+            and j + 1 not in in_slip
+        ):
             j += 1
         length = j - i + 1
         typical = float(level[i])
         # Flag zeros that are implausible for the level around them: with a typical daily figure
         # m, a run of L zeros is unlikely under any count model once m * L is large.
         if typical >= 3 and (length >= 2 or typical >= 50):
-            out.append(Finding(
-                "zero_run", "warning", source, series, dates[i].isoformat(),
-                dates[j].isoformat() if j > i else None, 0, None,
-                f"{length} day{'s' if length > 1 else ''} with a daily figure of 0 where the "
-                f"typical figure is about {_fmt(typical)}"))
+            out.append(
+                Finding(
+                    "zero_run",
+                    "warning",
+                    source,
+                    series,
+                    dates[i].isoformat(),
+                    dates[j].isoformat() if j > i else None,
+                    0,
+                    None,
+                    f"{length} day{'s' if length > 1 else ''} with a daily figure of 0 where the "
+                    f"typical figure is about {_fmt(typical)}",
+                )
+            )
         i = j + 1
     return out
 
@@ -371,8 +441,12 @@ def find_slips(dates: Sequence[date], cum: np.ndarray, step: int = 1) -> list[Sl
             reason = None
             # A stale copy repeats the previous total once; several repeats in a row are a
             # pause in reporting (a zero run), not a transcription slip.
-            stale = (inc[a] == 0 and bool(np.all(inc[a + 1 : b] != 0))
-                     and mm * days[a] >= 20 and zb >= _CATCH_UP)
+            stale = (
+                inc[a] == 0
+                and bool(np.all(inc[a + 1 : b] != 0))
+                and mm * days[a] >= 20
+                and zb >= _CATCH_UP
+            )
             if stale:
                 reason = "the total repeats the previous day's, then catches up"
             elif (
@@ -383,8 +457,16 @@ def find_slips(dates: Sequence[date], cum: np.ndarray, step: int = 1) -> list[Sl
                 continue
             suggested: list[int] | None = None
             if k == 1 and not stale:
-                fixed = _digit_fix(int(cum[a]), int(cum[a + 1]), int(cum[a + 2]),
-                                   m[a] * days[a], m[b] * days[b], ss, days[a], days[b])
+                fixed = _digit_fix(
+                    int(cum[a]),
+                    int(cum[a + 1]),
+                    int(cum[a + 2]),
+                    m[a] * days[a],
+                    m[b] * days[b],
+                    ss,
+                    days[a],
+                    days[b],
+                )
                 if fixed is not None:
                     suggested, reason = [fixed[0]], fixed[1]
             if suggested is None:
@@ -393,16 +475,29 @@ def find_slips(dates: Sequence[date], cum: np.ndarray, step: int = 1) -> list[Sl
                 path = lo + (hi - lo) * elapsed / tot_days
                 suggested = [int(round(p / step) * step) for p in path]
             taken[a + 1 : b + 1] = True
-            slips.append(Slip(
-                start=dates[a + 1], end=dates[b],
-                values=tuple(int(v) for v in cum[a + 1 : b + 1]),
-                suggested=tuple(suggested), reason=reason))
+            slips.append(
+                Slip(
+                    start=dates[a + 1],
+                    end=dates[b],
+                    values=tuple(int(v) for v in cum[a + 1 : b + 1]),
+                    suggested=tuple(suggested),
+                    reason=reason,
+                )
+            )
     slips.sort(key=lambda sl: sl.start)
     return slips
 
 
-def _digit_fix(prev: int, value: int, nxt: int, exp_in: float, exp_out: float, scale: float,
-               d_in: float, d_out: float) -> tuple[int, str] | None:
+def _digit_fix(
+    prev: int,
+    value: int,
+    nxt: int,
+    exp_in: float,
+    exp_out: float,
+    scale: float,
+    d_in: float,
+    d_out: float,
+) -> tuple[int, str] | None:
     """The digit slip that explains `value`, if one does unambiguously.
 
     Adjacent-digit swaps come first: there are few of them, so one that makes both daily
@@ -449,8 +544,11 @@ def _cross_check(datasets: Sequence[ReportedData]) -> list[Finding]:
     long = pl.concat(frames)
     multi = (
         long.group_by("series", "date")
-        .agg(pl.col("cumulative").n_unique().alias("n_values"), pl.col("source"),
-             pl.col("cumulative").alias("values"))
+        .agg(
+            pl.col("cumulative").n_unique().alias("n_values"),
+            pl.col("source"),
+            pl.col("cumulative").alias("values"),
+        )
         .filter(pl.col("n_values") > 1)
         .sort("series", "date")
     )
@@ -460,10 +558,24 @@ def _cross_check(datasets: Sequence[ReportedData]) -> list[Finding]:
     consensus = long.group_by("series", "date").agg(pl.col("cumulative").median().alias("c"))
     cmap = {(r[0], r[1]): r[2] for r in consensus.iter_rows()}
     typical = {
-        name: float(np.median(np.abs(np.diff(np.sort(
-            long.filter(pl.col("series") == name).group_by("date")
-            .agg(pl.col("cumulative").median()).sort("date").get_column("cumulative")
-            .to_numpy())))) if name else 0.0)
+        name: float(
+            np.median(
+                np.abs(
+                    np.diff(
+                        np.sort(
+                            long.filter(pl.col("series") == name)
+                            .group_by("date")
+                            .agg(pl.col("cumulative").median())
+                            .sort("date")
+                            .get_column("cumulative")
+                            .to_numpy()
+                        )
+                    )
+                )
+            )
+            if name
+            else 0.0
+        )
         for name in multi.get_column("series").unique().to_list()
     }
     out = []
@@ -478,8 +590,12 @@ def _cross_check(datasets: Sequence[ReportedData]) -> list[Finding]:
             nxt = cmap.get((series, day + timedelta(days=1)))
             tied = [v for v, c in top if c == top[0][1]]
 
-            def cost(v: int, prev: float | None = prev, nxt: float | None = nxt,
-                     t: float = typical[series]) -> float:
+            def cost(
+                v: int,
+                prev: float | None = prev,
+                nxt: float | None = nxt,
+                t: float = typical[series],
+            ) -> float:
                 c = 0.0
                 if prev is not None:
                     c += abs(v - prev - t)
@@ -498,7 +614,17 @@ def _cross_check(datasets: Sequence[ReportedData]) -> list[Finding]:
         )
         odd = sorted(s for s, v in zip(sources, values, strict=True) if v != best)
         odd_value = next(v for v in values if v != best)
-        out.append(Finding(
-            "disagreement", "warning", ",".join(odd), series, day.isoformat(), None,
-            odd_value, best, f"{listing} (suggested {_fmt(best)}: {how})"))
+        out.append(
+            Finding(
+                "disagreement",
+                "warning",
+                ",".join(odd),
+                series,
+                day.isoformat(),
+                None,
+                odd_value,
+                best,
+                f"{listing} (suggested {_fmt(best)}: {how})",
+            )
+        )
     return out

@@ -113,7 +113,9 @@ def load_all(
     return [_merge(group) for group in by_source.values()]
 
 
-def _resolve(ref: DataRef, cache: str | os.PathLike[str] | None) -> list[tuple[Path, dict[str, str] | None]]:
+def _resolve(
+    ref: DataRef, cache: str | os.PathLike[str] | None
+) -> list[tuple[Path, dict[str, str] | None]]:
     """A path stays a path; a bare name that is not a file is looked up as a source."""
     path = Path(ref)
     if path.exists() or isinstance(ref, os.PathLike) or os.sep in str(ref) or path.suffix:

@@ -247,12 +247,12 @@ def _one_series(part: pl.DataFrame, *, series: str, kind: Kind, file: str) -> pl
         n_steps = max(part.height - 1, 1)
         n_dec = int((steps < 0).sum())
         if n_dec > max(2, MAX_DECREASE_SHARE * n_steps):
-            first = part.filter(steps < 0).row(0, named=True)
+            drop = part.filter(steps < 0).row(0, named=True)
             raise DataError(
                 file,
-                f"{first['where']}, {series!r}",
+                f"{drop['where']}, {series!r}",
                 f"cumulative totals decrease on {n_dec} of {n_steps} steps (first on "
-                f"{first['date']}); expected totals that only go down for rare corrections "
+                f"{drop['date']}); expected totals that only go down for rare corrections "
                 "(read the column as daily counts with kind='daily' / --kind daily)",
             )
         out = part.with_columns(

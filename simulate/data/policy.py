@@ -163,20 +163,18 @@ def _apply_series(part: pl.DataFrame, name: str, policy: DataPolicy, source: str
     daily = np.diff(full_cum, prepend=full_cum[0])
 
     if policy.corrections == "spread":
-        for t in np.flatnonzero(daily < 0):
+        for t in (int(i) for i in np.flatnonzero(daily < 0)):
             if t == 0:
                 continue
             lo = max(1, t - policy.correction_window)
-            while lo > 1 and daily[lo:t + 1].sum() < 0:
+            while lo > 1 and daily[lo : t + 1].sum() < 0:
                 lo -= 1
             window = daily[lo : t + 1]
             total = int(window.sum())
             if total < 0:
                 continue  # nothing to net it against: keep as reported
             weights = np.maximum(window[:-1], 0).astype(float)
-            shares = (
-                weights / weights.sum() if weights.sum() > 0 else np.full(len(window) - 1, 1.0)
-            )
+            shares = weights / weights.sum() if weights.sum() > 0 else np.full(len(window) - 1, 1.0)
             shares = np.append(shares, 0.0) if len(window) > 1 else np.array([1.0])
             new = np.floor(shares * total).astype(np.int64)
             new[np.argmax(shares)] += total - int(new.sum())

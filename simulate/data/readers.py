@@ -28,7 +28,7 @@ import polars as pl
 
 from ..errors import DataError
 from .model import Kind, ReportedData, assemble, detect_kind, file_record
-from .sources import GENERAL_STAFF, SOURCES
+from .sources import SOURCES
 from .vocabulary import canonical_name
 
 __all__ = ["Format", "FORMATS", "read_file", "detect_format"]

@@ -45,7 +45,9 @@ def make_rows() -> list[tuple[str, int, int, int]]:
     cum = [np.cumsum(x) + base for x, base in ((personnel, 350_000), (tanks, 8_000), (uav, 9_000))]
     rows = []
     for t in range(DAYS):
-        rows.append(((START + timedelta(t)).isoformat(), int(cum[0][t]), int(cum[1][t]), int(cum[2][t])))
+        rows.append(
+            ((START + timedelta(t)).isoformat(), int(cum[0][t]), int(cum[1][t]), int(cum[2][t]))
+        )
     # A digit swap in one day's personnel total (e.g. 412,350 written as 421,350).
     d, p, tk, u = rows[300]
     s = str(p)
