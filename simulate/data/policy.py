@@ -111,8 +111,9 @@ def apply_policy(data: ReportedData, policy: DataPolicy | None = None) -> Report
     --------
     >>> from simulate.data import load, apply_policy, DataPolicy
     >>> daily = apply_policy(load("example"), DataPolicy(slips="repair"))
+    >>> # three missing days filled, plus the report after them whose figure was spread
     >>> daily.series("personnel").get_column("flags").list.contains("spread").sum()
-    3
+    4
     """
     policy = policy or DataPolicy()
     # Errors name the file when there is one, so the user knows where to look.
