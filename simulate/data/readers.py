@@ -123,9 +123,13 @@ def read_file(
     name = str(path)
     # Unvalidated, an unknown kind was silently read as daily and an unknown fmt as JSON.
     if kind not in (None, "cumulative", "daily"):
-        raise DataError(name, "", f"kind {kind!r} is not a kind; expected 'cumulative' or 'daily'")
+        raise DataError(
+            name, "", f"kind {kind!r} is not a kind; expected 'cumulative' or 'daily'"
+        )
     if fmt is not None and fmt not in FORMATS:
-        raise DataError(name, "", f"fmt {fmt!r} is not a format; expected one of {', '.join(FORMATS)}")
+        raise DataError(
+            name, "", f"fmt {fmt!r} is not a format; expected one of {', '.join(FORMATS)}"
+        )
     try:
         content = path.read_bytes()
     except FileNotFoundError:
@@ -195,12 +199,11 @@ def detect_format(path: Path, content: bytes) -> Format:
     """Guess a file's layout from its name and first bytes.
 
     Parquet files start with ``PAR1``. JSON files (first non-blank byte ``[`` or ``{``, or a
-    ``.json`` name) are
-    recognised by their keys: ``sourceUri``/``afvs`` → lod-db; ``personnel*`` → PetroIvaniuk
-    personnel; ``APC``/``field artillery`` → PetroIvaniuk equipment, or its correction file when
-    the file name contains ``correction``; anything else → generic JSON records. CSV files
-    whose header has romansverdan's ``apv`` and ``aaws`` columns → romansverdan; other text →
-    generic CSV.
+    ``.json`` name) are recognised by their keys: ``sourceUri``/``afvs`` → lod-db;
+    ``personnel*`` → PetroIvaniuk personnel; ``APC``/``field artillery`` → PetroIvaniuk
+    equipment, or its correction file when the file name contains ``correction``; anything
+    else → generic JSON records. CSV files whose header has romansverdan's ``apv`` and ``aaws``
+    columns → romansverdan; other text → generic CSV.
     """
     if content[:4] == b"PAR1" or path.suffix.lower() == ".parquet":
         return "parquet"
@@ -296,7 +299,9 @@ def _parse_parquet(
 ) -> _Parsed:
     try:
         df = pl.read_parquet(io.BytesIO(content))
-    except Exception as exc:  # polars raises several types for corrupt files
+    # polars raises several types for corrupt files, and for some it panics: PanicException
+    # derives from BaseException, so `except Exception` alone lets it escape.
+    except (Exception, pl.exceptions.PanicException) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(file, "", f"is not a readable Parquet file ({msg})") from None
     if df.height == 0:
@@ -304,10 +309,14 @@ def _parse_parquet(
     columns: dict[str, list[Any]] = {}
     for name in df.columns:
         col = df.get_column(name)
-        if col.dtype in (pl.Date, pl.Datetime):
-            # .dt.date() keeps a zoned timestamp's local date; a cast would take the UTC one.
-            col = col.dt.date().cast(pl.String)
-        columns[name] = col.to_list()
+        try:
+            if col.dtype in (pl.Date, pl.Datetime):
+                # .dt.date() keeps a zoned timestamp's local date; a cast would take the UTC one.
+                col = col.dt.date().cast(pl.String)
+            columns[name] = col.to_list()
+        except (Exception, pl.exceptions.PanicException) as exc:  # e.g. out-of-range dates
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise DataError(file, f"column {name!r}", f"holds unreadable values ({msg})") from None
     where = [f"row {i + 1}" for i in range(df.height)]
     return _from_columns(
         columns, where=where, file=file, kind=kind, date_column=date_column, unit="column"
@@ -371,7 +380,8 @@ def _from_columns(
             raise DataError(
                 file, "header", f"{label} has no letters or digits; expected a series name"
             )
-        kinds[canon] = kind or detect_kind(values)
+        # Detect in date order: a file may list the newest day first.
+        kinds[canon] = kind or detect_kind(values.gather(dates.arg_sort()))
         frames.append(
             pl.DataFrame(
                 {"date": dates, "series": canon, "value": values, "where": where},
@@ -483,7 +493,9 @@ def _parse_json(text: str, *, file: str, fmt: str, kind: Kind | None) -> _Parsed
             file, f"line {exc.lineno} column {exc.colno}", f"is not valid JSON ({exc.msg})"
         ) from None
     except RecursionError:
-        raise DataError(file, "", "is nested too deeply; expected a list of daily records") from None
+        raise DataError(
+            file, "", "is nested too deeply; expected a list of daily records"
+        ) from None
     if not isinstance(doc, list):
         raise DataError(
             file,
