@@ -1031,3 +1031,10 @@ def test_mutated_parquet_loads_or_raises_data_error(
     path = scratch / "mutated.parquet"
     path.write_bytes(bytes(content))
     load_or_data_error(path)
+
+
+def test_csv_with_bare_carriage_returns_reads(tmp_path: Path) -> None:
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"date,tanks\r2024-01-01,10\r2024-01-02,13\r2024-01-03,15\r")
+    table = read_file(path).series("tanks")
+    assert table.get_column("daily").to_list() == [None, 3, 2]

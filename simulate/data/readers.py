@@ -263,7 +263,8 @@ def _parse_csv(
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    # newline=None: files saved with bare "\r" line ends (old Mac exports) read like others.
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
     try:
         header = next(reader)
         rows: list[list[str]] = []
