@@ -310,7 +310,7 @@ def series_cmd(
     try:
         datasets = _load(data, **kw)
         policy = DataPolicy(
-            gaps=gaps,
+            gaps=gaps,  # type: ignore[arg-type]  # Click's Choice has checked the value
             corrections=corrections,  # type: ignore[arg-type]
             correction_window=correction_window,
             slips="repair" if repair else "keep",
