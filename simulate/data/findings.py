@@ -381,8 +381,8 @@ def find_slips(dates: Sequence[date], cum: np.ndarray, step: int = 1) -> list[Sl
     over 21 reports) and scale s (1.4826 x rolling median absolute deviation over 61 reports,
     at least sqrt(m) and m/10), each report gets z = (r - m) / s. Reports i..i+k-1
     (k = 1, 2, 3) are a slip when the daily figure entering the excursion and the one
-    leaving it deviate in opposite directions while their sum over the excursion is ordinary (|z| of the sum
-    <= 2.5), and either
+    leaving it deviate in opposite directions while their sum over the excursion is
+    ordinary (|z| of the sum <= 2.5), and either
 
     * k = 1, each deviation is at least 1.5 and the excursion |z_in - z_out| / sqrt(2) is
       at least 4.5 (on clean negative-binomial series this raises about one false alarm per
