@@ -472,3 +472,38 @@ def test_public_constants() -> None:
     assert DEFAULT_TIMEOUT == 30.0
     assert CACHE_ENV == "ATTRITION_CACHE"
     assert MIRROR_ENV == "ATTRITION_MIRROR"
+
+
+def test_cli_fetch_then_check_by_source_name(mirror: Mirror, tmp_path: Path) -> None:
+    """The user's flow: `attrition fetch`, then name the sources instead of paths."""
+    import json
+
+    from click.testing import CliRunner
+
+    from simulate.cli import cli
+
+    runner = CliRunner()
+    got = runner.invoke(cli, ["fetch", "--dest", str(tmp_path), "--mirror", mirror.url, "-q"])
+    assert got.exit_code == 0, got.stderr
+    listed = runner.invoke(cli, ["sources", "--cache", str(tmp_path)])
+    assert "lod-db        fetched 20" in listed.stdout
+    got = runner.invoke(
+        cli,
+        [
+            "check",
+            "petroivaniuk",
+            "lod-db",
+            "--cache",
+            str(tmp_path),
+            "--series",
+            "personnel",
+            "--format",
+            "json",
+        ],
+    )
+    assert got.exit_code == 0, got.stderr
+    doc = json.loads(got.stdout)
+    files = [f for s in doc["sources"] for f in s["files"]]
+    assert all(f["url"].startswith(mirror.url) and f["retrieved_at"] for f in files)
+    dates = {f["date"] for f in doc["findings"] if f["kind"] == "disagreement"}
+    assert {"2023-01-12", "2024-10-07", "2025-10-27"} <= dates
