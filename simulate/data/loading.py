@@ -13,6 +13,7 @@ from ..errors import DataError, SourceError
 from .model import ReportedData
 from .readers import Format, read_file
 from .sources import SOURCES, example_path, get_source
+from .vocabulary import canonical_name
 
 __all__ = ["load", "load_all", "DataRef"]
 
@@ -100,7 +101,6 @@ def load_all(
                     fmt=fmt if meta is None else meta["format"],  # type: ignore[arg-type]
                     kind=kind,  # type: ignore[arg-type]
                     date_column=date_column,
-                    series=series,
                     reported_by=reported_by or (None if meta is None else meta["reported_by"]),
                     source=None if meta is None else meta["source"],
                     url=None if meta is None else meta.get("url"),
@@ -110,7 +110,29 @@ def load_all(
     by_source: dict[str, list[ReportedData]] = {}
     for part in parts:
         by_source.setdefault(part.source, []).append(part)
-    return [_merge(group) for group in by_source.values()]
+    merged = [_merge(group) for group in by_source.values()]
+    if series is None:
+        return merged
+    # Select series after merging: a compilation's series may be spread over several files.
+    wanted = [canonical_name(s) for s in series]
+    out = []
+    for data in merged:
+        missing = [s for s in wanted if s not in data.series_names]
+        if missing:
+            where = data.files[0].path if len(data.files) == 1 else data.source
+            raise DataError(
+                where,
+                f"series {missing[0]!r}",
+                f"not in these figures; found: {', '.join(data.series_names)}",
+            )
+        out.append(
+            replace(
+                data,
+                table=data.table.filter(pl.col("series").is_in(wanted)),
+                corrections=data.corrections.filter(pl.col("series").is_in(wanted)),
+            )
+        )
+    return out
 
 
 def _resolve(
