@@ -116,20 +116,20 @@ def load_all(
     # Select series after merging: a compilation's series may be spread over several files.
     wanted = [canonical_name(s) for s in series]
     out = []
-    for data in merged:
-        missing = [s for s in wanted if s not in data.series_names]
+    for got in merged:
+        missing = [s for s in wanted if s not in got.series_names]
         if missing:
-            where = data.files[0].path if len(data.files) == 1 else data.source
+            where = got.files[0].path if len(got.files) == 1 else got.source
             raise DataError(
                 where,
                 f"series {missing[0]!r}",
-                f"not in these figures; found: {', '.join(data.series_names)}",
+                f"not in these figures; found: {', '.join(got.series_names)}",
             )
         out.append(
             replace(
-                data,
-                table=data.table.filter(pl.col("series").is_in(wanted)),
-                corrections=data.corrections.filter(pl.col("series").is_in(wanted)),
+                got,
+                table=got.table.filter(pl.col("series").is_in(wanted)),
+                corrections=got.corrections.filter(pl.col("series").is_in(wanted)),
             )
         )
     return out
