@@ -16,6 +16,7 @@ __all__ = [
     "FetchError",
     "SourceError",
     "PolicyError",
+    "ModelError",
 ]
 
 
@@ -55,3 +56,7 @@ class FetchError(AttritionError):
 
 class PolicyError(AttritionError):
     """A data policy that cannot be applied to these figures (e.g. ``gaps="raise"`` with gaps)."""
+
+
+class ModelError(AttritionError):
+    """A model specification that is invalid, or figures a model cannot be fitted to."""

@@ -1,0 +1,34 @@
+"""Models of reported daily figures: fit, no I/O.
+
+* :class:`ModelSpec` — kind, window and options, validated when built;
+* :func:`daily_series` — the validated daily series a model is fitted to;
+* :func:`fit` — returns an immutable :class:`FittedModel` that can simulate paths;
+* :func:`compare` — several models on the same window.
+
+Kinds: ``trend-nb`` (negative-binomial log-linear trend), ``local-trend`` (local linear
+trend on the log scale, Kalman filter), ``changepoint`` (piecewise-linear log intensity with
+shrinkage), ``bootstrap`` (block bootstrap of recent days) and ``naive`` (the baseline).
+"""
+
+from __future__ import annotations
+
+from .base import FittedModel, PathState
+from .fitting import PINBALL_LEVELS, compare, fit
+from .observation import ObservationModel
+from .series import DailySeries, daily_series
+from .spec import DEFAULT_OPTIONS, DEFAULT_WINDOW, MODEL_KINDS, ModelSpec
+
+__all__ = [
+    "DEFAULT_OPTIONS",
+    "DEFAULT_WINDOW",
+    "MODEL_KINDS",
+    "PINBALL_LEVELS",
+    "DailySeries",
+    "FittedModel",
+    "ModelSpec",
+    "ObservationModel",
+    "PathState",
+    "compare",
+    "daily_series",
+    "fit",
+]

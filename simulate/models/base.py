@@ -1,0 +1,216 @@
+"""The fitted-model interface shared by every model kind.
+
+A fitted model is immutable. It can start a set of simulated paths whose state is kept as
+vectors (one entry per path) and advanced block by block, so memory does not grow with the
+horizon; each block returns the expected daily figures (the intensity) for its days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..rng import SeedLike, Stream, generator
+from .observation import ObservationModel
+from .spec import ModelSpec
+
+__all__ = ["PathState", "FittedModel", "PathFactory", "SUMMARY_PATHS"]
+
+#: Paths simulated (with seed 0) for the level and growth intervals of a fitted model.
+SUMMARY_PATHS = 4000
+
+
+class PathState(Protocol):
+    """Per-path state of simulated intensity paths."""
+
+    def step(self, days: int) -> np.ndarray:
+        """Advance `days` days; return the expected daily figures, shape (days, n_paths).
+
+        Implementations draw every random number of the block in one call per stream,
+        day-major, so that two blocks of 10 days give the same numbers as one of 20.
+        """
+        ...
+
+
+#: (n_paths, parameter rng, process rng, second process rng) -> PathState
+PathFactory = Callable[
+    [int, np.random.Generator, np.random.Generator, np.random.Generator], PathState
+]
+
+
+@dataclass(frozen=True, eq=False)
+class FittedModel:
+    """A model fitted to one series: estimates, uncertainty, diagnostics and a simulator.
+
+    Attributes
+    ----------
+    spec
+        What was fitted.
+    series, source, reported_by
+        The figures it was fitted to and who reported them.
+    start, origin
+        First and last day of the fit window (the origin is the last report used).
+    n_obs
+        Daily figures in the window.
+    last_total
+        Reported cumulative total at the origin.
+    params, stderr
+        Named estimates and their standard errors (NaN where not defined).
+    cov
+        Covariance of the estimated parameters (order of `params`), or None.
+    loglik, aic
+        Log-likelihood of the daily figures and AIC, where defined (None for bootstrap and
+        naive).
+    fitted
+        In-sample expected daily figures (same length as the window).
+    observation
+        The observation model used for simulated reports.
+    diagnostics
+        ``dispersion`` (mean squared Pearson residual: about 1 when the noise model fits),
+        ``acf1`` and ``acf7`` (autocorrelation of Pearson residuals at lags 1 and 7),
+        ``n_zero``, ``n_clipped``.
+    path_factory
+        Starts simulated paths (see :meth:`start_paths`).
+    empirical
+        For ``naive`` and ``bootstrap``: the daily figures they resample.
+    """
+
+    spec: ModelSpec
+    series: str
+    source: str
+    reported_by: str
+    start: date
+    origin: date
+    n_obs: int
+    last_total: int
+    params: Mapping[str, float]
+    stderr: Mapping[str, float]
+    cov: np.ndarray | None
+    loglik: float | None
+    aic: float | None
+    fitted: np.ndarray
+    observation: ObservationModel
+    diagnostics: Mapping[str, float]
+    path_factory: PathFactory = field(repr=False)
+    empirical: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    def start_paths(self, n_paths: int, *, seed: SeedLike) -> PathState:
+        """Start `n_paths` intensity paths at the origin (parameter draws made here)."""
+        if n_paths < 1:
+            raise ValueError(f"n_paths must be >= 1, got {n_paths}")
+        return self.path_factory(
+            n_paths,
+            generator(seed, Stream.PARAMETERS),
+            generator(seed, Stream.PROCESS),
+            generator(seed, Stream.PROCESS_EXTRA),
+        )
+
+    def simulate(
+        self, horizon: int, n_paths: int, *, seed: SeedLike, block: int = 64
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Simulate `horizon` days: (intensity, reported daily figures), each (horizon, paths).
+
+        A convenience for notebooks and tests; the engine streams blocks itself.
+
+        Examples
+        --------
+        >>> from simulate.data import load
+        >>> from simulate.models import ModelSpec, daily_series, fit
+        >>> model = fit(ModelSpec("naive"), daily_series(load("example"), "personnel"))
+        >>> mu, y = model.simulate(30, 1000, seed=1)
+        >>> y.shape, bool((y >= 0).all()), bool((y % 10 == 0).all())
+        ((30, 1000), True, True)
+        """
+        state = self.start_paths(n_paths, seed=seed)
+        obs_rngs = (
+            generator(seed, Stream.OBS_GAMMA),
+            generator(seed, Stream.OBS_POISSON),
+            generator(seed, Stream.OBS_NORMAL),
+        )
+        mus, ys = [], []
+        done = 0
+        while done < horizon:
+            days = min(block, horizon - done)
+            mu = state.step(days)
+            mus.append(mu)
+            ys.append(self.observation.draw(mu, obs_rngs))
+            done += days
+        return np.concatenate(mus), np.concatenate(ys)
+
+    def summary(self) -> dict[str, Any]:
+        """Implied daily level on the day after the origin and growth over 30 days.
+
+        Both come with 95% intervals from :data:`SUMMARY_PATHS` simulated intensity paths
+        (seed 0): parameter and process uncertainty, no observation noise. Growth is the
+        ratio of the expected daily figure 30 days later to the first one.
+        """
+        state = self.start_paths(SUMMARY_PATHS, seed=0)
+        mu = state.step(31)
+        level = mu[0]
+        growth = mu[30] / np.maximum(mu[0], 1e-12)
+        q = [0.5, 0.025, 0.975]
+        lv = np.quantile(level, q)
+        gr = np.quantile(growth, q)
+        return {
+            "level": {"median": float(lv[0]), "lo95": float(lv[1]), "hi95": float(lv[2])},
+            "growth_30d": {"median": float(gr[0]), "lo95": float(gr[1]), "hi95": float(gr[2])},
+            "level_date": (self.origin + timedelta(days=1)).isoformat(),
+        }
+
+    def in_sample_quantiles(self, levels: np.ndarray) -> np.ndarray:
+        """Quantiles of each in-sample day's figure under the fitted model, (n_obs, levels).
+
+        Used for the in-sample pinball loss that compares models without a likelihood.
+        """
+        levels = np.asarray(levels, dtype=np.float64)
+        if self.empirical is not None:
+            q = np.quantile(self.empirical, levels)
+            return np.broadcast_to(q, (self.n_obs, len(levels))).copy()
+        return self.observation.quantiles(self.fitted, levels)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description (estimates, errors, diagnostics, observation model)."""
+        return {
+            "model": self.spec.to_dict(),
+            "series": self.series,
+            "source": self.source,
+            "reported_by": self.reported_by,
+            "window_start": self.start.isoformat(),
+            "origin": self.origin.isoformat(),
+            "n_obs": self.n_obs,
+            "last_total": self.last_total,
+            "params": {k: _num(v) for k, v in self.params.items()},
+            "stderr": {k: _num(v) for k, v in self.stderr.items()},
+            "loglik": _num(self.loglik),
+            "aic": _num(self.aic),
+            "observation": self.observation.to_dict(),
+            "diagnostics": {k: _num(v) for k, v in self.diagnostics.items()},
+            **self.summary(),
+        }
+
+
+def _num(x: float | None) -> float | None:
+    if x is None or not np.isfinite(x):
+        return None
+    return float(x)
+
+
+def pearson_diagnostics(y: np.ndarray, mu: np.ndarray, var: np.ndarray) -> dict[str, float]:
+    """Dispersion and residual autocorrelation from Pearson residuals (y - mu) / sqrt(var)."""
+    r = (y - mu) / np.sqrt(np.maximum(var, 1e-12))
+    out = {"dispersion": float(np.mean(r * r)), "n_zero": float(np.sum(y == 0))}
+    rc = r - r.mean()
+    denom = float(np.sum(rc * rc))
+    for lag in (1, 7):
+        out[f"acf{lag}"] = (
+            float(np.sum(rc[lag:] * rc[:-lag]) / denom) if denom > 0 and len(r) > lag else 0.0
+        )
+    return out

@@ -1,0 +1,91 @@
+"""`fit`: one entry point for every model kind, and model comparison on one window."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from importlib import import_module
+from typing import Any
+
+import numpy as np
+
+from ..errors import ModelError
+from .base import FittedModel
+from .series import MIN_DAYS, DailySeries
+from .spec import MODEL_KINDS, ModelSpec
+
+__all__ = ["fit", "compare", "PINBALL_LEVELS"]
+
+# kind -> (module, function): each model lives in its own module.
+_FITTERS = {
+    "trend-nb": ("trend_nb", "fit_trend_nb"),
+    "local-trend": ("local_trend", "fit_local_trend"),
+    "changepoint": ("changepoint", "fit_changepoint"),
+    "bootstrap": ("empirical", "fit_bootstrap"),
+    "naive": ("empirical", "fit_naive"),
+}
+
+#: Quantile levels of the in-sample pinball loss (the forecast hubs' 23 levels).
+PINBALL_LEVELS = np.array(
+    [0.01, 0.025, *np.round(np.arange(0.05, 0.951, 0.05), 2), 0.975, 0.99]
+)
+
+
+def _fitter(kind: str) -> Callable[[ModelSpec, DailySeries], FittedModel]:
+    module, name = _FITTERS[kind]
+    fn: Callable[[ModelSpec, DailySeries], FittedModel] = getattr(
+        import_module(f"{__package__}.{module}"), name
+    )
+    return fn
+
+
+def fit(spec: ModelSpec, series: DailySeries) -> FittedModel:
+    """Fit a model to the trailing window of a daily series.
+
+    Parameters
+    ----------
+    spec
+        Model kind, window and options.
+    series
+        Daily figures (see :func:`simulate.models.daily_series`).
+
+    Returns
+    -------
+    FittedModel
+        Immutable; the same inputs always give the same estimates.
+
+    Examples
+    --------
+    >>> from simulate.data import load
+    >>> from simulate.models import ModelSpec, daily_series, fit
+    >>> s = daily_series(load("example"), "personnel")
+    >>> model = fit(ModelSpec("naive", options={"k": 28}), s)
+    >>> model.n_obs, model.origin.isoformat()
+    (180, '2025-12-30')
+    """
+    window = series.tail(spec.window)
+    if len(window.y) < MIN_DAYS:
+        raise ModelError(
+            f"series {series.name!r}: {len(window.y)} daily figures in the window; at least "
+            f"{MIN_DAYS} are needed"
+        )
+    return _fitter(spec.kind)(spec, window)
+
+
+def compare(
+    series: DailySeries, *, window: int | None, kinds: Sequence[str] = MODEL_KINDS
+) -> list[dict[str, Any]]:
+    """Fit several models on the same window and score them in-sample.
+
+    AIC compares the likelihood models (``trend-nb``, ``changepoint``: counts;
+    ``local-trend`` is on log(y + c), so its AIC is on another scale and shown apart); the
+    in-sample pinball loss over the 23 hub quantile levels compares every model.
+    """
+    rows = []
+    for kind in kinds:
+        model = fit(ModelSpec(kind, window=window), series)  # type: ignore[arg-type]
+        q = model.in_sample_quantiles(PINBALL_LEVELS)
+        y = series.tail(window).y.astype(np.float64)[:, None]
+        diff = y - q
+        pinball = float(np.mean(np.maximum(PINBALL_LEVELS * diff, (PINBALL_LEVELS - 1) * diff)))
+        rows.append({"model": model, "pinball": pinball})
+    return rows

@@ -1,0 +1,54 @@
+"""The only place random generators are built.
+
+One seed enters at the entry point and becomes a :class:`numpy.random.SeedSequence`; every
+stream is a child *keyed* by what it is for (never ``seed + i``, never by run order), so the
+same inputs give the same numbers whatever the number of workers, the block size or the order
+in which things run.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+__all__ = ["Stream", "SeedLike", "seed_sequence", "child", "generator"]
+
+SeedLike = int | np.random.SeedSequence
+
+
+class Stream(IntEnum):
+    """Keys of the streams a model's simulation uses (one stream, one distribution)."""
+
+    PARAMETERS = 0  # parameter uncertainty, drawn once per path
+    PROCESS = 1  # process noise of the intensity, drawn day after day
+    OBS_GAMMA = 2  # observation noise: gamma part of the negative binomial
+    OBS_POISSON = 3  # observation noise: Poisson part
+    OBS_NORMAL = 4  # observation noise: lognormal family
+    PROCESS_EXTRA = 5  # a second day-by-day stream for models that need one
+
+
+def seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
+    """Resolve a seed (int or SeedSequence) into a SeedSequence."""
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0 or a SeedSequence, got {seed!r}")
+    return np.random.SeedSequence(int(seed))
+
+
+def child(seed: SeedLike, *key: int) -> np.random.SeedSequence:
+    """The child of `seed` at `key`: the same key always gives the same stream.
+
+    Unlike ``SeedSequence.spawn`` (which counts how often it was called), a keyed child does
+    not depend on what was drawn before or in which order children are requested.
+    """
+    ss = seed_sequence(seed)
+    return np.random.SeedSequence(
+        entropy=ss.entropy, spawn_key=(*ss.spawn_key, *(int(k) for k in key))
+    )
+
+
+def generator(seed: SeedLike, *key: int) -> np.random.Generator:
+    """A PCG64 generator for the child stream at `key`."""
+    return np.random.Generator(np.random.PCG64(child(seed, *key)))
