@@ -22,8 +22,8 @@ __all__ = ["ObservationModel", "round_to"]
 def round_to(x: np.ndarray, step: int) -> np.ndarray:
     """Round to the nearest multiple of `step` (half away from zero), as int64, >= 0."""
     if step <= 1:
-        return np.maximum(np.rint(x), 0).astype(np.int64)
-    return (np.maximum(np.floor(x / step + 0.5), 0) * step).astype(np.int64)
+        return np.asarray(np.maximum(np.rint(x), 0), dtype=np.int64)
+    return np.asarray(np.maximum(np.floor(x / step + 0.5), 0) * step, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,8 @@ class ObservationModel:
             assert self.sigma is not None
             s = self.sigma
             z = stats.norm.ppf(q)
-            return np.maximum((mu + self.offset) * np.exp(s * z - 0.5 * s * s) - self.offset, 0)
+            y = (mu + self.offset) * np.exp(s * z - 0.5 * s * s) - self.offset
+            return np.asarray(np.maximum(y, 0), dtype=np.float64)
         return np.broadcast_to(mu, (mu.shape[0], q.shape[1])).copy()
 
     def to_dict(self) -> dict[str, object]:
