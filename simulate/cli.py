@@ -111,7 +111,7 @@ def _load(data: Sequence[str], **kw: Any) -> list[ReportedData]:
         fmt=kw["layout"],
         kind=kw["kind"],
         date_column=kw["date_column"],
-        series=kw["series"],
+        series=kw.get("series"),
         reported_by=kw["reported_by"],
         cache=kw["cache"],
     )
@@ -346,6 +346,152 @@ def series_cmd(
     except AttritionError as exc:
         _fail(exc)
     click.echo(f"wrote {table.height} rows to {target} (provenance in {side})", err=True)
+
+
+# --------------------------------------------------------------------------- fit
+
+
+@cli.command("fit")
+@click.argument("data", nargs=-1, required=True)
+@input_options
+@click.option(
+    "--model",
+    "model",
+    default="local-trend",
+    show_default=True,
+    help="Model kind (trend-nb, local-trend, changepoint, bootstrap, naive) or 'all' "
+    "to compare them on the same window.",
+)
+@click.option(
+    "--window",
+    type=click.IntRange(min=14),
+    default=180,
+    show_default=True,
+    help="Fit on the last N days.",
+)
+@click.option("--whole-history", is_flag=True, help="Fit on the whole history (ignore --window).")
+@click.option(
+    "--as-of",
+    callback=_date,
+    default=None,
+    help="Use only figures reported up to this date (YYYY-MM-DD).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def fit_cmd(
+    data: tuple[str, ...],
+    model: str,
+    window: int,
+    whole_history: bool,
+    as_of: date | None,
+    fmt: str,
+    **kw: Any,
+) -> None:
+    """Fit a model to one reported series and print estimates and diagnostics.
+
+    DATA as for `check`; --series names the one series to fit (default: personnel).
+    """
+    from .models import MODEL_KINDS, ModelSpec, compare, daily_series, fit
+
+    if model != "all" and model not in MODEL_KINDS:
+        raise click.BadParameter(
+            f"{model!r} is not a model; expected one of {', '.join(MODEL_KINDS)} or 'all'",
+            param_hint="--model",
+        )
+    names = kw.pop("series") or ["personnel"]
+    if len(names) != 1:
+        raise click.BadParameter("name exactly one series to fit", param_hint="--series")
+    win = None if whole_history else window
+    try:
+        datasets = _load(data, series=names, **kw)
+        if len(datasets) != 1:
+            raise click.BadParameter("fit one source at a time", param_hint="DATA")
+        series = daily_series(datasets[0], names[0], as_of=as_of)
+        if model == "all":
+            rows = compare(series, window=win)
+        else:
+            rows = [
+                {
+                    "model": fit(ModelSpec(model, window=win), series),  # type: ignore[arg-type]
+                    "pinball": None,
+                }
+            ]
+    except AttritionError as exc:
+        _fail(exc)
+    docs = [dict(r["model"].to_dict(), pinball=r["pinball"]) for r in rows]
+    caveat = CAVEAT.format(reporter=series.reported_by)
+    if fmt == "json":
+        click.echo(json.dumps({"caveat": caveat, "fits": docs}, indent=2))
+        return
+    click.echo(f"{series.name} ({series.source}), as reported by {series.reported_by}")
+    click.echo(caveat)
+    for d in docs:
+        click.echo("")
+        click.echo(_render_fit(d))
+    if len(docs) > 1:
+        click.echo("")
+        click.echo(_render_comparison(docs))
+
+
+def _render_fit(d: dict[str, Any]) -> str:
+    m = d["model"]
+    opts = ", ".join(f"{k}={v}" for k, v in m["options"].items())
+    lines = [
+        f"model {m['kind']} ({opts or 'no options'}), window {d['window_start']} to "
+        f"{d['origin']} ({d['n_obs']} days)",
+        f"  {'parameter':<22}{'estimate':>14}{'std. error':>14}",
+    ]
+    for name, value in d["params"].items():
+        se = d["stderr"].get(name)
+        lines.append(f"  {name:<22}{_g(value):>14}{_g(se):>14}")
+    lv, gr = d["level"], d["growth_30d"]
+    lines.append(
+        f"  implied daily level on {d['level_date']}: {_g(lv['median'])} "
+        f"(95% interval {_g(lv['lo95'])} to {_g(lv['hi95'])})"
+    )
+    lines.append(
+        f"  growth over 30 days: x{gr['median']:.3f} (95% interval x{gr['lo95']:.3f} to "
+        f"x{gr['hi95']:.3f})"
+    )
+    dg = d["diagnostics"]
+    lines.append(
+        "  diagnostics: dispersion {} (about 1 if the noise model fits), residual "
+        "autocorrelation lag 1 {}, lag 7 {}".format(
+            _g(dg.get("dispersion")), _g(dg.get("acf1")), _g(dg.get("acf7"))
+        )
+    )
+    obs = d["observation"]
+    lines.append(
+        f"  observation model: {obs['family']}, reported in multiples of "
+        f"{obs['granularity']}; log-likelihood {_g(d['loglik'])}, AIC {_g(d['aic'])}"
+    )
+    return "\n".join(lines)
+
+
+def _render_comparison(docs: list[dict[str, Any]]) -> str:
+    lines = [
+        "comparison on the same window (lower is better):",
+        f"  {'model':<14}{'AIC':>14}{'pinball':>12}   note",
+    ]
+    for d in sorted(docs, key=lambda d: d["pinball"]):
+        kind = d["model"]["kind"]
+        note = {
+            "local-trend": "AIC on the log scale: not comparable with count models",
+            "bootstrap": "no likelihood",
+            "naive": "no likelihood",
+        }.get(kind, "")
+        lines.append(f"  {kind:<14}{_g(d['aic']):>14}{d['pinball']:>12.2f}   {note}")
+    lines.append("  pinball: in-sample mean pinball loss over the 23 hub quantile levels")
+    return "\n".join(lines)
+
+
+def _g(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.4g}"
 
 
 # --------------------------------------------------------------------------- fetch / sources

@@ -183,3 +183,38 @@ def test_real_compilations_check_lists_known_disagreements(shared: dict[str, Pat
     assert code == 0, err
     dates = {f["date"] for f in json.loads(out)["findings"] if f["kind"] == "disagreement"}
     assert {"2023-01-12", "2025-05-09", "2025-10-27"} <= dates
+
+
+def test_fit_prints_estimates_level_and_diagnostics() -> None:
+    code, out, err = run(
+        "fit", "example", "--series", "personnel", "--model", "naive", "--window", "90"
+    )
+    assert code == 0, err
+    assert "as reported by nobody" in out and "not verified counts of actual losses" in out
+    assert "model naive (k=28)" in out and "(90 days)" in out
+    assert "implied daily level on 2025-12-31" in out and "growth over 30 days" in out
+    assert "dispersion" in out and "autocorrelation" in out
+
+
+def test_fit_json_and_errors(tmp_path: Path) -> None:
+    code, out, _ = run(
+        "fit",
+        "example",
+        "--series",
+        "tanks",
+        "--model",
+        "bootstrap",
+        "--format",
+        "json",
+        "--as-of",
+        "2025-06-30",
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["fits"][0]["origin"] == "2025-06-30"
+    assert doc["fits"][0]["model"]["kind"] == "bootstrap"
+    assert run("fit", "example", "--model", "arima")[0] == 2
+    assert run("fit", "example", "--series", "personnel,tanks")[0] == 2
+    assert run("fit", "example", "--window", "5")[0] == 2
+    code, _, err = run("fit", "example", "--series", "ships")
+    assert code == 1 and "series 'ships'" in err and err.count("\n") == 1

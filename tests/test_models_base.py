@@ -1,0 +1,146 @@
+"""Tests of the model foundation: specs, daily series, observation models, naive/bootstrap,
+keyed random streams."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from simulate.data import load
+from simulate.errors import ModelError
+from simulate.models import DailySeries, ModelSpec, ObservationModel, compare, daily_series, fit
+from simulate.rng import child, generator
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"kind": "arima"}, "model kind 'arima' is unknown; expected one of trend-nb"),
+        ({"kind": "naive", "window": 5}, "window: must be a whole number of days >= 14, got 5"),
+        ({"kind": "naive", "options": {"k": 0}}, "option 'k': must be >= 1, got 0"),
+        ({"kind": "naive", "options": {"kk": 3}}, "option 'kk' is unknown; allowed: k"),
+        ({"kind": "local-trend", "options": {"damped": "yes"}}, "must be true or false"),
+        ({"kind": "changepoint", "options": {"changepoint_range": 1.5}}, "must be in (0, 1]"),
+    ],
+)
+def test_bad_specs_are_clear_errors(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ModelError) as info:
+        ModelSpec(**kwargs)  # type: ignore[arg-type]
+    assert message in str(info.value)
+
+
+def test_spec_defaults_and_immutability() -> None:
+    spec = ModelSpec("bootstrap", window=None)
+    assert spec.to_dict() == {
+        "kind": "bootstrap",
+        "window": None,
+        "options": {"block": 7, "recent": 56},
+    }
+    with pytest.raises(TypeError):
+        spec.options["block"] = 3  # type: ignore[index]
+
+
+def test_daily_series_applies_the_fit_policy() -> None:
+    s = daily_series(load("example"), "tanks")
+    assert (s.y >= 0).all()
+    assert s.n_clipped == 0  # the -25 correction is netted against the week before it
+    assert s.end == date(2025, 12, 30) and s.start == date(2024, 1, 2)
+    assert len(s.y) == (s.end - s.start).days + 1  # the three missing days are filled
+    assert s.last_total == 17031
+    cut = daily_series(load("example"), "tanks", as_of=date(2024, 11, 12))
+    assert cut.end == date(2024, 11, 12)
+    with pytest.raises(ModelError, match="no figures on or before 2023-01-01"):
+        daily_series(load("example"), "tanks", as_of=date(2023, 1, 1))
+    with pytest.raises(ModelError, match="at least 14 are"):
+        daily_series(load("example"), "tanks", as_of=date(2024, 1, 10))
+
+
+def test_keyed_streams_are_deterministic_and_distinct() -> None:
+    a = generator(7, 1).standard_normal(5)
+    assert np.array_equal(a, generator(7, 1).standard_normal(5))
+    assert not np.array_equal(a, generator(7, 2).standard_normal(5))
+    assert not np.array_equal(a, generator(8, 1).standard_normal(5))
+    # a keyed child does not depend on what was asked before (unlike spawn)
+    ss = np.random.SeedSequence(7)
+    ss.spawn(3)
+    assert child(ss, 1).generate_state(2).tolist() == child(7, 1).generate_state(2).tolist()
+    with pytest.raises(ValueError, match="seed must be a whole number >= 0"):
+        generator(-1)
+
+
+@pytest.mark.parametrize("kind", ["naive", "bootstrap"])
+def test_empirical_models_invariants(kind: str) -> None:
+    s = daily_series(load("example"), "personnel")
+    model = fit(ModelSpec(kind), s)
+    mu, y = model.simulate(60, 3000, seed=5, block=60)
+    mu2, y2 = model.simulate(60, 3000, seed=5, block=7)
+    assert np.array_equal(y, y2) and np.array_equal(mu, mu2)
+    assert not np.array_equal(y, model.simulate(60, 3000, seed=6)[1])
+    # every simulated figure is one of the recent reported figures
+    assert set(np.unique(y)) <= set(np.unique(model.empirical))
+    q = np.quantile(y, [0.1, 0.5, 0.9], axis=1)
+    assert (np.diff(q, axis=0) >= 0).all()
+    assert model.loglik is None and model.aic is None
+
+
+def test_naive_draws_the_last_k_days_uniformly() -> None:
+    y = np.arange(100, dtype=np.int64) * 10
+    model = fit(ModelSpec("naive", options={"k": 10}), DailySeries.from_counts(y))
+    _, sim = model.simulate(50, 2000, seed=1)
+    values, counts = np.unique(sim, return_counts=True)
+    assert values.tolist() == list(range(900, 1000, 10))
+    # chi-square test of uniformity at the 0.1% level
+    assert stats.chisquare(counts).pvalue > 1e-3
+
+
+def test_bootstrap_keeps_blocks_of_consecutive_days() -> None:
+    y = np.arange(1, 201, dtype=np.int64)  # strictly increasing: blocks are visible
+    model = fit(
+        ModelSpec("bootstrap", options={"block": 7, "recent": 56}),
+        DailySeries.from_counts(y, step=1),
+    )
+    _, sim = model.simulate(21, 500, seed=2)
+    steps = np.diff(sim, axis=0)
+    inside = np.delete(steps, [6, 13], axis=0)  # day-to-day steps within each block
+    assert (inside == 1).all()
+    assert sim.min() >= 145 and sim.max() <= 200
+
+
+def test_negbin_observation_matches_its_distribution() -> None:
+    obs = ObservationModel("negbin", dispersion=5.0, granularity=1)
+    mu = np.full((20_000, 1), 8.0)
+    rngs = (generator(1, 2), generator(1, 3), generator(1, 4))
+    y = obs.draw(mu, rngs)[:, 0]
+    # mean 8, variance 8 + 64/5 = 20.8; tolerances are 4 standard errors
+    assert abs(y.mean() - 8.0) < 4 * np.sqrt(20.8 / len(y))
+    assert abs(y.var() - 20.8) < 4 * 20.8 * np.sqrt(2 / len(y)) * 2
+    q = obs.quantiles(np.array([8.0]), np.array([0.1, 0.5, 0.9]))[0]
+    emp = np.quantile(y, [0.1, 0.5, 0.9])
+    assert np.all(np.abs(q - emp) <= 1)
+
+
+def test_lognormal_observation_mean_and_rounding() -> None:
+    obs = ObservationModel("lognormal", sigma=0.3, offset=5.0, granularity=10)
+    mu = np.full((40_000, 1), 1200.0)
+    y = obs.draw(mu, (generator(2, 2), generator(2, 3), generator(2, 4)))[:, 0]
+    assert (y % 10 == 0).all() and (y >= 0).all()
+    sd = 1205 * np.sqrt(np.exp(0.09) - 1)
+    assert abs(y.mean() - 1200) < 4 * sd / np.sqrt(len(y)) + 5  # +5: rounding to tens
+
+
+def test_compare_scores_every_model_on_one_window() -> None:
+    s = daily_series(load("example"), "personnel")
+    rows = compare(s, window=120, kinds=["naive", "bootstrap"])
+    assert [r["model"].kind for r in rows] == ["naive", "bootstrap"]
+    assert all(r["model"].n_obs == 120 and r["pinball"] > 0 for r in rows)
+
+
+def test_model_json_is_complete(tmp_path: Path) -> None:
+    d = fit(ModelSpec("naive"), daily_series(load("example"), "personnel")).to_dict()
+    assert d["reported_by"].startswith("nobody")
+    assert d["level"]["lo95"] <= d["level"]["median"] <= d["level"]["hi95"]
+    assert set(d["diagnostics"]) >= {"dispersion", "acf1", "acf7", "n_zero", "n_clipped"}
