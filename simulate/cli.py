@@ -30,13 +30,17 @@ from .data import (
 )
 from .data.readers import FORMATS
 from .data.sources import SOURCES
-from .errors import AttritionError
+from .errors import AttritionError, SelectionError, SourceError
 from .outputs import OutputExistsError, atomic_write
 
 __all__ = ["main", "cli"]
 
 
 def _fail(exc: AttritionError) -> NoReturn:
+    # Naming something that is not there (a source, a series) or an output that exists is a
+    # usage error (exit 2); figures that cannot be read or used are exit 1.
+    if isinstance(exc, SourceError | SelectionError | OutputExistsError):
+        raise click.UsageError(str(exc))
     raise click.ClickException(str(exc))
 
 
@@ -307,6 +311,11 @@ def series_cmd(
 
     Every filled, spread or repaired day is flagged in the 'flags' column.
     """
+    if not out.lower().endswith((".csv", ".parquet")):
+        raise click.BadParameter(
+            f"{out!r} does not end in .csv or .parquet; expected one of those file types",
+            param_hint="--out",
+        )
     try:
         datasets = _load(data, **kw)
         policy = DataPolicy(
@@ -317,8 +326,10 @@ def series_cmd(
             start=start,
         )
         frames = []
+        prepared = []
         for d in datasets:
             daily = apply_policy(d, policy)
+            prepared.append(daily)
             frames.append(
                 daily.table.with_columns(
                     pl.lit(d.source).alias("source"),
@@ -331,11 +342,13 @@ def series_cmd(
             "tool": f"attrition {__version__}",
             "caveat": [CAVEAT.format(reporter=r) for r in _reporters(datasets)],
             "policy": policy.to_dict(),
-            "sources": [d.provenance() for d in datasets],
+            "sources": [d.provenance() for d in prepared],
         }
         side = target + ".provenance.json"
         # Check both targets before writing either, so a refusal never leaves half a result.
         for path in (target, side):
+            if Path(path).is_dir():
+                raise OutputExistsError(f"{path}: is a directory; expected a file name")
             if Path(path).exists() and not force:
                 raise OutputExistsError(f"{path}: already exists; use --force to replace it")
         if out.lower().endswith(".parquet"):

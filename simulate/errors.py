@@ -13,6 +13,7 @@ from os import PathLike
 __all__ = [
     "AttritionError",
     "DataError",
+    "SelectionError",
     "FetchError",
     "SourceError",
     "PolicyError",
@@ -44,6 +45,10 @@ class DataError(AttritionError):
         self.message = message
         location = f"{self.file}: {where}" if where else self.file
         super().__init__(f"{location}: {message}")
+
+
+class SelectionError(DataError):
+    """A series asked for that the figures do not hold (a usage error, exit status 2)."""
 
 
 class SourceError(AttritionError):

@@ -54,6 +54,11 @@ def atomic_write(
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
+        # mkstemp creates the file readable by its owner only; results are for everyone the
+        # user's umask allows, like any other file they write.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -50,7 +50,7 @@ def test_check_output_file_is_atomic_and_not_overwritten(tmp_path: Path) -> None
     assert run("check", "example", "--format", "json", "-o", str(target))[0] == 0
     first = target.read_text()
     code, _, err = run("check", "example", "--format", "json", "-o", str(target))
-    assert code == 1 and "already exists; use --force" in err
+    assert code == 2 and "already exists; use --force" in err
     assert target.read_text() == first
     assert run("check", "example", "--format", "json", "-o", str(target), "--force")[0] == 0
 
@@ -95,12 +95,14 @@ def test_usage_errors_exit_2() -> None:
     assert run("check", "example", "--format", "yaml")[0] == 2
     assert run("series", "example", "-o", "x.csv", "--start", "2024-02-30")[0] == 2
     code, _, err = run("check", "no-such-source")
-    assert code == 1 and "neither an existing file nor a known source" in err
+    assert code == 2 and "neither an existing file nor a known source" in err
+    code, _, err = run("check", "example", "--series", "personel")
+    assert code == 2 and "series 'personel': not in these figures" in err
 
 
 def test_unfetched_source_explains_how_to_fetch(tmp_path: Path) -> None:
     code, _, err = run("check", "lod-db", "--cache", str(tmp_path))
-    assert code == 1 and "attrition fetch lod-db" in err
+    assert code == 2 and "attrition fetch lod-db" in err
 
 
 def test_series_command_writes_table_and_provenance(tmp_path: Path) -> None:
@@ -123,10 +125,10 @@ def test_series_command_writes_table_and_provenance(tmp_path: Path) -> None:
     assert prov["policy"]["slips"] == "repair"
     assert "not verified counts of actual losses" in prov["caveat"][0]
     # refuses to overwrite; parquet works too
-    assert run("series", "example", "-o", str(out))[0] == 1
+    assert run("series", "example", "-o", str(out))[0] == 2
     # a leftover provenance file alone also stops the run before anything is written
     (tmp_path / "daily.csv").unlink()
-    assert run("series", "example", "-o", str(out))[0] == 1
+    assert run("series", "example", "-o", str(out))[0] == 2
     assert not out.exists()
     pq = tmp_path / "daily.parquet"
     assert run("series", "example", "-o", str(pq))[0] == 0
@@ -217,4 +219,40 @@ def test_fit_json_and_errors(tmp_path: Path) -> None:
     assert run("fit", "example", "--series", "personnel,tanks")[0] == 2
     assert run("fit", "example", "--window", "5")[0] == 2
     code, _, err = run("fit", "example", "--series", "ships")
-    assert code == 1 and "series 'ships'" in err and err.count("\n") == 1
+    assert code == 2 and "series 'ships': not in these figures" in err
+
+
+def test_series_rejects_unknown_extension_and_directory_targets(tmp_path: Path) -> None:
+    assert run("series", "example", "-o", str(tmp_path / "out.json"))[0] == 2
+    (tmp_path / "z.csv.provenance.json").mkdir()
+    code, _, err = run("series", "example", "-o", str(tmp_path / "z.csv"), "--force")
+    assert code == 2 and "is a directory" in err
+    assert not (tmp_path / "z.csv").exists()
+
+
+def test_same_file_twice_is_checked_once_and_namesakes_stay_apart(tmp_path: Path) -> None:
+    code, out, _ = run("check", "example", "example", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert len(doc["sources"]) == 1
+    assert not [f for f in doc["findings"] if f["kind"] == "disagreement"]
+    a, b = tmp_path / "a" / "figures.csv", tmp_path / "b" / "figures.csv"
+    for path, extra in ((a, 0), (b, 500)):
+        path.parent.mkdir()
+        path.write_text("date,personnel\n" + "".join(
+            f"2024-01-{d:02d},{1000 * d + (extra if d == 10 else 0)}\n" for d in range(1, 21)))
+    code, out, _ = run("check", str(a), str(b), "--format", "json")
+    assert code == 0
+    dis = [f for f in json.loads(out)["findings"] if f["kind"] == "disagreement"]
+    assert [f["date"] for f in dis] == ["2024-01-10"]
+
+
+def test_outputs_are_readable_by_others_as_the_umask_allows(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    target = tmp_path / "f.csv"
+    assert run("check", "example", "--format", "csv", "-o", str(target))[0] == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
@@ -40,7 +40,8 @@ Severity = Literal["info", "warning", "error"]
 
 #: Finding kind -> meaning (documented in the README).
 FINDING_KINDS: dict[str, str] = {
-    "coverage": "date range, number of reported days and last total of a series",
+    "coverage": "date range, number of reported days, last total of a series and whether it "
+    "was read as cumulative totals or daily counts",
     "granularity": "daily figures are all multiples of this number (reporting granularity)",
     "gap": "days with no report; the next report's daily figure covers them",
     "duplicate": "a date listed more than once with the same figures",
@@ -64,6 +65,7 @@ FINDING_FIELDS = (
     "value",
     "suggested",
     "detail",
+    "reported_by",
 )
 
 MIN_DAILY_FIGURES = 8
@@ -82,6 +84,7 @@ class Finding:
     value: int | None
     suggested: int | None
     detail: str
+    reported_by: str = ""
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -127,12 +130,62 @@ def check(datasets: ReportedData | Sequence[ReportedData]) -> list[Finding]:
             (r["series"], r["date"]): r["delta"] for r in data.corrections.iter_rows(named=True)
         }
         for name in data.series_names:
-            findings.extend(_check_series(data.series(name), data.source, name, corrections))
+            found = _check_series(data.series(name), data.source, name, corrections)
+            findings.extend(replace(f, reported_by=data.reported_by) for f in found)
     if len(datasets) > 1:
-        findings.extend(_cross_check(datasets))
+        reporters = {d.source: d.reported_by for d in datasets}
+        cross = _cross_check(datasets)
+        findings = _reconcile(findings, cross, datasets)
+        findings.extend(
+            replace(
+                f,
+                reported_by="; ".join(
+                    dict.fromkeys(reporters[s] for s in f.source.split(",") if s in reporters)
+                ),
+            )
+            for f in cross
+        )
     order = {k: i for i, k in enumerate(FINDING_KINDS)}
     findings.sort(key=lambda f: (f.series, f.date, order.get(f.kind, 99), f.source))
     return findings
+
+
+def _reconcile(
+    findings: list[Finding], cross: list[Finding], datasets: Sequence[ReportedData]
+) -> list[Finding]:
+    """Make slip findings agree with what the other compilations say.
+
+    A slip whose date is disagreed on takes the consensus value as its suggestion; a slip
+    that every compilation reports identically is in the original report, not in the
+    transcription, and says so.
+    """
+    consensus = {(f.series, f.date): f for f in cross}
+    values: dict[tuple[str, str], set[int]] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for d in datasets:
+        for series, day, total in d.table.select("series", "date", "cumulative").iter_rows():
+            key = (series, day.isoformat())
+            values.setdefault(key, set()).add(int(total))
+            counts[key] = counts.get(key, 0) + 1
+    out = []
+    for f in findings:
+        key = (f.series, f.date)
+        if f.kind == "slip" and key in consensus and f.source in consensus[key].source:
+            agreed = consensus[key].suggested
+            f = replace(
+                f,
+                suggested=agreed,
+                detail=f"{f.detail}; the other compilations report {_fmt(agreed or 0)}",
+            )
+        elif f.kind == "slip" and counts.get(key, 0) > 1 and len(values[key]) == 1:
+            f = replace(
+                f,
+                severity="info",
+                detail=f"{f.detail}; all {counts[key]} compilations report this figure, so any "
+                "slip is in the original report, not in the transcription",
+            )
+        out.append(f)
+    return out
 
 
 def usable(findings: Iterable[Finding]) -> bool:
@@ -152,8 +205,10 @@ def findings_frame(findings: Sequence[Finding]) -> pl.DataFrame:
         "value": pl.Int64(),
         "suggested": pl.Int64(),
         "detail": pl.String(),
+        "reported_by": pl.String(),
     }
-    return pl.DataFrame([f.to_dict() for f in findings], schema=schema, orient="row")
+    rows = [[f.to_dict()[k] for k in FINDING_FIELDS] for f in findings]
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 # --------------------------------------------------------------------------- per series
@@ -216,11 +271,17 @@ def _check_series(
     daily_col = part.get_column("daily")
     flags = part.get_column("flags").to_list()
     n_daily = int(daily_col.is_not_null().sum())
+    flags_all = part.get_column("flags").to_list()
     add(
         "coverage",
         "info",
         dates[0],
-        f"{dates[0]} to {dates[-1]}: {len(dates)} reported days, last total {_fmt(cum[-1])}",
+        f"{dates[0]} to {dates[-1]}: {len(dates)} reported days, last total {_fmt(cum[-1])}; "
+        + (
+            "read as daily counts (totals rebuilt from 0)"
+            if "from_daily" in flags_all[0]
+            else "read as cumulative totals"
+        ),
         end=dates[-1],
         value=int(cum[-1]),
     )
@@ -229,7 +290,8 @@ def _check_series(
             "too_short",
             "error",
             dates[0],
-            f"only {n_daily} daily figures; at least {MIN_DAILY_FIGURES} are needed to fit a model",
+            f"only {n_daily} daily figure{'s' if n_daily != 1 else ''}; at least "
+            f"{MIN_DAILY_FIGURES} are needed to fit a model",
         )
 
     daily = daily_col.fill_null(0).to_numpy().astype(np.int64)

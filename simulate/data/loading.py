@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ..errors import DataError, SourceError
+from ..errors import DataError, SelectionError, SourceError
 from .model import ReportedData
 from .readers import Format, read_file
 from .sources import SOURCES, example_path, get_source
@@ -93,8 +93,13 @@ def load_all(
     refs = list(data)
     if not refs:
         raise SourceError("no data given; name a file or a source such as 'example'")
+    seen: set[Path] = set()
     for ref in refs:
         for path, meta in _resolve(ref, cache):
+            # The same file named twice would be cross-checked against itself.
+            if path.resolve() in seen:
+                continue
+            seen.add(path.resolve())
             parts.append(
                 read_file(
                     path,
@@ -108,7 +113,13 @@ def load_all(
                 )
             )
     by_source: dict[str, list[ReportedData]] = {}
+    generic_paths: dict[str, str] = {}
     for part in parts:
+        if part.source not in SOURCES and part.files:
+            # Two generic files with the same name in different folders are two sources.
+            first = generic_paths.setdefault(part.source, part.files[0].path)
+            if first != part.files[0].path:
+                part = replace(part, source=part.files[0].path)
         by_source.setdefault(part.source, []).append(part)
     merged = [_merge(group) for group in by_source.values()]
     if series is None:
@@ -120,7 +131,7 @@ def load_all(
         missing = [s for s in wanted if s not in got.series_names]
         if missing:
             where = got.files[0].path if len(got.files) == 1 else got.source
-            raise DataError(
+            raise SelectionError(
                 where,
                 f"series {missing[0]!r}",
                 f"not in these figures; found: {', '.join(got.series_names)}",

@@ -16,7 +16,7 @@ from typing import Literal
 
 import polars as pl
 
-from ..errors import DataError
+from ..errors import DataError, SelectionError
 
 __all__ = [
     "Kind",
@@ -142,7 +142,9 @@ class ReportedData:
         """The rows of one series (raises :class:`DataError` if it is absent)."""
         if name not in self.series_names:
             have = ", ".join(self.series_names) or "none"
-            raise DataError(self.source, f"series {name!r}", f"not in these figures; found: {have}")
+            raise SelectionError(
+                self.source, f"series {name!r}", f"not in these figures; found: {have}"
+            )
         return self.table.filter(pl.col("series") == name)
 
     def provenance(self) -> dict[str, object]:
@@ -159,9 +161,10 @@ def detect_kind(values: pl.Series) -> Kind:
     """Decide whether a column of figures holds cumulative totals or daily counts.
 
     The documented rule: a column is **cumulative** when, between consecutive reported dates,
-    it decreases on at most 2% of steps *and* on at most a quarter as many steps as it
-    increases (official corrections make a few decreases normal). Otherwise it is **daily**.
-    A column that never changes is read as cumulative.
+    it decreases on at most 2% of steps (at least one decrease is always allowed, so a short
+    file may hold one correction) *and* on at most a quarter as many steps as it increases
+    (official corrections make a few decreases normal). Otherwise it is **daily**. A column
+    that never changes is read as cumulative.
     """
     v = values.drop_nulls()
     steps = v.diff().drop_nulls()
@@ -170,7 +173,7 @@ def detect_kind(values: pl.Series) -> Kind:
         return "cumulative"
     dec = int((steps < 0).sum())
     inc = int((steps > 0).sum())
-    if dec <= MAX_DECREASE_SHARE * n and dec <= 0.25 * inc:
+    if dec <= max(1.0, MAX_DECREASE_SHARE * n) and dec <= 0.25 * inc:
         return "cumulative"
     if dec == 0 and inc == 0:
         return "cumulative"

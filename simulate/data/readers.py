@@ -21,6 +21,7 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -69,7 +70,19 @@ _FORMAT_SOURCE = {
     "romansverdan": "romansverdan",
 }
 
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
+_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%d.%m.%Y",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+)
+_DATE_HINT = "expected a date like 2024-11-12 (or 2024/11/12, 12.11.2024, 2024-11-12 08:00)"
+#: Reported figures are dated between these days; anything else is a typo (e.g. 2204 for 2024).
+_EARLIEST = date(1900, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -406,7 +419,7 @@ def _parse_dates(cells: Sequence[Any], *, where: list[str], file: str) -> pl.Ser
         # surrogate cannot even be stored in a Series.
         if t is not None and not t.isprintable():
             raise DataError(
-                file, where[i], f"{t!r} is not a valid date; expected a date like 2024-11-12"
+                file, where[i], f"{t!r} is not a valid date; {_DATE_HINT}"
             )
     text = pl.Series("date", strings, pl.String)
     empty = text.is_null() | (text == "")
@@ -421,12 +434,26 @@ def _parse_dates(cells: Sequence[Any], *, where: list[str], file: str) -> pl.Ser
         if ok > best_ok:
             best, best_ok = parsed, ok
         if ok == len(text):
-            return parsed.alias("date")
+            return _in_range(parsed.alias("date"), text, where=where, file=file)
     assert best is not None
     i = int(best.is_null().arg_true()[0])
-    raise DataError(
-        file, where[i], f"{text[i]!r} is not a valid date; expected a date like 2024-11-12"
-    )
+    raise DataError(file, where[i], f"{text[i]!r} is not a valid date; {_DATE_HINT}")
+
+
+def _in_range(dates: pl.Series, text: pl.Series, *, where: list[str], file: str) -> pl.Series:
+    # Figures cannot be reported before 1900 or after tomorrow (time zones): such a date is a
+    # typo, and left in it would make a gap of decades look like the data's main feature.
+    latest = date.today() + timedelta(days=1)
+    bad = (dates < _EARLIEST) | (dates > latest)
+    if bad.any():
+        i = int(bad.arg_true()[0])
+        raise DataError(
+            file,
+            where[i],
+            f"{text[i]!r} is not a plausible report date; expected a date between "
+            f"{_EARLIEST} and {latest}",
+        )
+    return dates
 
 
 def _parse_counts(
