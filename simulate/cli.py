@@ -424,24 +424,23 @@ def fit_cmd(
         if model == "all":
             rows = compare(series, window=win)
         else:
-            rows = [
-                {
-                    "model": fit(ModelSpec(model, window=win), series),  # type: ignore[arg-type]
-                    "pinball": None,
-                }
-            ]
+            spec = ModelSpec(model, window=win)  # type: ignore[arg-type]
+            rows = [{"kind": model, "model": fit(spec, series), "pinball": None, "error": None}]
     except AttritionError as exc:
         _fail(exc)
-    docs = [dict(r["model"].to_dict(), pinball=r["pinball"]) for r in rows]
+    docs = [dict(r["model"].to_dict(), pinball=r["pinball"]) for r in rows if r["model"]]
+    refused = {r["kind"]: r["error"] for r in rows if r["model"] is None}
     caveat = CAVEAT.format(reporter=series.reported_by)
     if fmt == "json":
-        click.echo(json.dumps({"caveat": caveat, "fits": docs}, indent=2))
+        click.echo(json.dumps({"caveat": caveat, "fits": docs, "refused": refused}, indent=2))
         return
     click.echo(f"{series.name} ({series.source}), as reported by {series.reported_by}")
     click.echo(caveat)
     for d in docs:
         click.echo("")
         click.echo(_render_fit(d))
+    for kind, why in refused.items():
+        click.echo(f"\nmodel {kind}: not fitted ({why})")
     if len(docs) > 1:
         click.echo("")
         click.echo(_render_comparison(docs))

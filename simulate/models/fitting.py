@@ -80,12 +80,18 @@ def compare(
     ``local-trend`` is on log(y + c), so its AIC is on another scale and shown apart); the
     in-sample pinball loss over the 23 hub quantile levels compares every model.
     """
-    rows = []
+    rows: list[dict[str, Any]] = []
     for kind in kinds:
-        model = fit(ModelSpec(kind, window=window), series)  # type: ignore[arg-type]
+        try:
+            model = fit(ModelSpec(kind, window=window), series)  # type: ignore[arg-type]
+        except ModelError as exc:
+            # One model refusing the window (e.g. no reported loss at all) must not hide
+            # the others; the refusal is shown as a note.
+            rows.append({"kind": kind, "model": None, "pinball": None, "error": str(exc)})
+            continue
         q = model.in_sample_quantiles(PINBALL_LEVELS)
         y = series.tail(window).y.astype(np.float64)[:, None]
         diff = y - q
         pinball = float(np.mean(np.maximum(PINBALL_LEVELS * diff, (PINBALL_LEVELS - 1) * diff)))
-        rows.append({"model": model, "pinball": pinball})
+        rows.append({"kind": kind, "model": model, "pinball": pinball, "error": None})
     return rows
