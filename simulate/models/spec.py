@@ -24,7 +24,8 @@ DEFAULT_OPTIONS: dict[str, dict[str, bool | int | float]] = {
     # local linear trend on log(y + c); damped slope when `damped`
     "local-trend": {"damped": True},
     # piecewise-linear log intensity; `n_changepoints` candidate points over the first
-    # `changepoint_range` of the window, slopes shrunk by a Laplace prior of scale `prior_scale`
+    # `changepoint_range` of the window, each change of slope shrunk by a Laplace prior of
+    # scale `prior_scale` on the change per month (30 days) of the log expected figure
     "changepoint": {"n_changepoints": 20, "changepoint_range": 0.8, "prior_scale": 0.05},
     # moving-block bootstrap of the last `recent` days in blocks of `block` days
     "bootstrap": {"block": 7, "recent": 56},
