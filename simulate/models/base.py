@@ -16,6 +16,7 @@ import numpy as np
 
 from ..rng import SeedLike, Stream, generator
 from .observation import ObservationModel
+from .series import DailySeries
 from .spec import ModelSpec
 
 __all__ = ["PathState", "FittedModel", "PathFactory", "SUMMARY_PATHS"]
@@ -97,6 +98,24 @@ class FittedModel:
     diagnostics: Mapping[str, float]
     path_factory: PathFactory = field(repr=False)
     empirical: np.ndarray | None = field(default=None, repr=False)
+
+    @classmethod
+    def for_series(cls, spec: ModelSpec, s: DailySeries, **fields: Any) -> FittedModel:
+        """Build a fitted model for series `s`: what it was fitted to is taken from `s`
+        (name, source, reporter, window dates, length, last total, clipped days)."""
+        diagnostics = {**fields.pop("diagnostics"), "n_clipped": float(s.n_clipped)}
+        return cls(
+            spec=spec,
+            series=s.name,
+            source=s.source,
+            reported_by=s.reported_by,
+            start=s.start,
+            origin=s.end,
+            n_obs=len(s.y),
+            last_total=s.last_total,
+            diagnostics=diagnostics,
+            **fields,
+        )
 
     @property
     def kind(self) -> str:

@@ -295,16 +295,9 @@ def fit_changepoint(spec: ModelSpec, s: DailySeries) -> FittedModel:
         )
 
     diagnostics = pearson_diagnostics(y, mu, mu + mu * mu / k)
-    diagnostics["n_clipped"] = float(s.n_clipped)
-    return FittedModel(
-        spec=spec,
-        series=s.name,
-        source=s.source,
-        reported_by=s.reported_by,
-        start=s.start,
-        origin=s.end,
-        n_obs=n,
-        last_total=s.last_total,
+    return FittedModel.for_series(
+        spec,
+        s,
         params={name: float(v) for name, v in zip(names, est, strict=True)},
         stderr={name: float(v) for name, v in zip(names, se, strict=True)},
         cov=cov,

@@ -59,16 +59,9 @@ def _empirical_fit(
     sd = float(sample.std(ddof=1)) if len(sample) > 1 else 0.0
     mu = np.full(len(y), mean)
     diagnostics = pearson_diagnostics(y, mu, np.full(len(y), max(sd * sd, 1e-12)))
-    diagnostics["n_clipped"] = float(s.n_clipped)
-    return FittedModel(
-        spec=spec,
-        series=s.name,
-        source=s.source,
-        reported_by=s.reported_by,
-        start=s.start,
-        origin=s.end,
-        n_obs=len(y),
-        last_total=s.last_total,
+    return FittedModel.for_series(
+        spec,
+        s,
         params={"mean": mean, "sd": sd, **extra},
         stderr={"mean": sd / np.sqrt(len(sample)), "sd": float("nan")}
         | {k: float("nan") for k in extra},
@@ -78,7 +71,7 @@ def _empirical_fit(
         fitted=mu,
         observation=ObservationModel("empirical", granularity=s.granularity),
         diagnostics=diagnostics,
-        path_factory=factory,  # type: ignore[arg-type]
+        path_factory=factory,
         empirical=sample.astype(np.float64),
     )
 

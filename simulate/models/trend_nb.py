@@ -455,17 +455,10 @@ def fit_trend_nb(spec: ModelSpec, s: DailySeries) -> FittedModel:
         return _TrendPaths(normal_draws(param, sim_mean, sim_cov, n_paths), first_weekday)
 
     diagnostics = pearson_diagnostics(y, mu, mu + mu * mu / k)
-    diagnostics["n_clipped"] = float(s.n_clipped)
     n_params = n_coef + 1
-    return FittedModel(
-        spec=spec,
-        series=s.name,
-        source=s.source,
-        reported_by=s.reported_by,
-        start=s.start,
-        origin=s.end,
-        n_obs=n,
-        last_total=s.last_total,
+    return FittedModel.for_series(
+        spec,
+        s,
         params={name: float(v) for name, v in zip(names, est, strict=True)},
         stderr={name: float(v) for name, v in zip(names, se, strict=True)},
         cov=cov,
