@@ -53,14 +53,14 @@ def time_fit(spec: ModelSpec, s: DailySeries) -> float:
 
 
 def main() -> None:
-    print(f"{'series':<22}{'days':>6}  {'model':<13}{'window':>8}{'ms':>10}{'ms / goal':>11}")
+    print(f"{"series":<26}{"days":>6}  {'model':<13}{'window':>8}{'ms':>10}{'ms / goal':>11}")
     for s in series_to_bench():
         for window in (None, 180):
             for kind in MODEL_KINDS:
                 ms = time_fit(ModelSpec(kind, window=window), s)  # type: ignore[arg-type]
                 n = len(s.y) if window is None else min(window, len(s.y))
                 name = f"{s.name} ({s.source})"
-                print(f"{name:<22}{n:>6}  {kind:<13}{n:>8}{ms:>10.1f}{ms / GOAL_MS:>11.2f}")
+                print(f"{name:<26}{n:>6}  {kind:<13}{n:>8}{ms:>10.1f}{ms / GOAL_MS:>11.2f}")
 
 
 if __name__ == "__main__":
