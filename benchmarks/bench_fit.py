@@ -53,7 +53,7 @@ def time_fit(spec: ModelSpec, s: DailySeries) -> float:
 
 
 def main() -> None:
-    print(f"{"series":<26}{"days":>6}  {'model':<13}{'window':>8}{'ms':>10}{'ms / goal':>11}")
+    print(f"{'series':<26}{'days':>6}  {'model':<13}{'window':>8}{'ms':>10}{'ms / goal':>11}")
     for s in series_to_bench():
         for window in (None, 180):
             for kind in MODEL_KINDS:
