@@ -166,17 +166,18 @@ def test_parameter_recovery_within_three_standard_errors(phi: float, damped: boo
 @pytest.mark.slow
 @pytest.mark.parametrize(("phi", "damped", "n"), [(0.95, True, 365), (1.0, False, 200)])
 def test_intervals_cover_at_the_nominal_rate(phi: float, damped: bool, n: int) -> None:
-    """95% intervals of sigma_obs and of the level cover the truth in 92-98% of 200 fits.
+    """95% intervals of sigma_obs, the level and the slope cover the truth in 92-98% of 200
+    fits.
 
-    95% +- 3 binomial standard deviations would be 90.4-99.6%; the issue asks 92-98%. (The
-    slope's interval does not reach this: see the module documentation.)
+    95% +- 3 binomial standard deviations would be 90.4-99.6%; the issue asks 92-98%. (Without
+    the slope-noise bound of the module documentation the slope covered only 72-81%.)
     """
     replicates = 200
-    covered = {"sigma_obs": 0, "level": 0}
+    covered = {"sigma_obs": 0, "level": 0, "slope": 0}
     for seed in range(replicates):
-        x, level, _ = simulate_log_series(n, 10_000 + seed, phi=phi)
+        x, level, slope = simulate_log_series(n, 10_000 + seed, phi=phi)
         m = fit_lt(counts_from_log(x), damped=damped)
-        truth = {"sigma_obs": TRUE["sigma_obs"], "level": level}
+        truth = {"sigma_obs": TRUE["sigma_obs"], "level": level, "slope": slope}
         for name in covered:
             covered[name] += abs(m.params[name] - truth[name]) <= 1.96 * m.stderr[name]
     for name, count in covered.items():
