@@ -14,8 +14,6 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-CAVEAT = (
-    "These are the figures as reported by {reporter}, not verified counts of actual losses."
-)
+CAVEAT = "These are the figures as reported by {reporter}, not verified counts of actual losses."
 
 __all__ = ["CAVEAT", "__version__"]

@@ -459,13 +459,16 @@ def _render_fit(d: dict[str, Any]) -> str:
         lines.append(f"  {name:<22}{_g(value):>14}{_g(se):>14}")
     lv, gr = d["level"], d["growth_30d"]
     lines.append(
-        f"  implied daily level on {d['level_date']}: {_g(lv['median'])} "
+        f"  implied daily level over {d['level_dates']}: {_g(lv['median'])} "
         f"(95% interval {_g(lv['lo95'])} to {_g(lv['hi95'])})"
     )
-    lines.append(
-        f"  growth over 30 days: x{gr['median']:.3f} (95% interval x{gr['lo95']:.3f} to "
-        f"x{gr['hi95']:.3f})"
-    )
+    if gr is None:
+        lines.append(f"  growth over 30 days: {d['growth_note']}")
+    else:
+        lines.append(
+            f"  growth over 30 days: x{gr['median']:.3f} (95% interval x{gr['lo95']:.3f} to "
+            f"x{gr['hi95']:.3f})"
+        )
     dg = d["diagnostics"]
     lines.append(
         "  diagnostics: dispersion {} (about 1 if the noise model fits), residual "

@@ -194,7 +194,8 @@ def test_fit_prints_estimates_level_and_diagnostics() -> None:
     assert code == 0, err
     assert "as reported by nobody" in out and "not verified counts of actual losses" in out
     assert "model naive (k=28)" in out and "(90 days)" in out
-    assert "implied daily level on 2025-12-31" in out and "growth over 30 days" in out
+    assert "implied daily level over 2025-12-31..2026-01-06" in out
+    assert "growth over 30 days" in out
     assert "dispersion" in out and "autocorrelation" in out
 
 
@@ -239,8 +240,12 @@ def test_same_file_twice_is_checked_once_and_namesakes_stay_apart(tmp_path: Path
     a, b = tmp_path / "a" / "figures.csv", tmp_path / "b" / "figures.csv"
     for path, extra in ((a, 0), (b, 500)):
         path.parent.mkdir()
-        path.write_text("date,personnel\n" + "".join(
-            f"2024-01-{d:02d},{1000 * d + (extra if d == 10 else 0)}\n" for d in range(1, 21)))
+        path.write_text(
+            "date,personnel\n"
+            + "".join(
+                f"2024-01-{d:02d},{1000 * d + (extra if d == 10 else 0)}\n" for d in range(1, 21)
+            )
+        )
     code, out, _ = run("check", str(a), str(b), "--format", "json")
     assert code == 0
     dis = [f for f in json.loads(out)["findings"] if f["kind"] == "disagreement"]

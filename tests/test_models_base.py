@@ -144,3 +144,29 @@ def test_model_json_is_complete(tmp_path: Path) -> None:
     assert d["reported_by"].startswith("nobody")
     assert d["level"]["lo95"] <= d["level"]["median"] <= d["level"]["hi95"]
     assert set(d["diagnostics"]) >= {"dispersion", "acf1", "acf7", "n_zero", "n_clipped"}
+
+
+def test_summary_is_weekly_and_growth_undefined_when_sparse() -> None:
+    # a series of rare events: the naive model's recent days are all 0
+    y = np.zeros(200, dtype=np.int64)
+    y[50] = 3
+    model = fit(ModelSpec("naive", options={"k": 28}), DailySeries.from_counts(y, step=1))
+    summary = model.summary()
+    assert summary["level"] == {"median": 0.0, "lo95": 0.0, "hi95": 0.0}
+    assert summary["growth_30d"] is None and "undefined" in summary["growth_note"]
+    assert np.isnan(model.diagnostics["dispersion"])
+    steady = fit(ModelSpec("naive"), DailySeries.from_counts(np.full(100, 50) + np.arange(100) % 7))
+    g = steady.summary()["growth_30d"]
+    assert g["lo95"] <= g["median"] <= g["hi95"] and 0.7 < g["median"] < 1.4
+
+
+def test_simulate_rejects_empty_horizon_or_block() -> None:
+    model = fit(ModelSpec("naive"), daily_series(load("example"), "personnel"))
+    for horizon, block in ((0, 7), (5, 0), (-3, 7)):
+        with pytest.raises(ValueError, match="must be whole numbers of days >= 1"):
+            model.simulate(horizon, 10, seed=1, block=block)
+
+
+def test_infinite_option_is_refused() -> None:
+    with pytest.raises(ModelError, match="prior_scale': must be > 0, got inf"):
+        ModelSpec("changepoint", options={"prior_scale": float("inf")})

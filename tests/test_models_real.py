@@ -16,8 +16,13 @@ from simulate.models import MODEL_KINDS, ModelSpec, daily_series, fit
 @pytest.fixture(scope="module")
 def all_series(shared: dict[str, Path]) -> list[tuple[str, str, object]]:
     datasets = load_all(
-        [shared["pi_personnel"], shared["pi_equipment"], shared["pi_correction"],
-         shared["loddb"], shared["romansverdan"]]
+        [
+            shared["pi_personnel"],
+            shared["pi_equipment"],
+            shared["pi_correction"],
+            shared["loddb"],
+            shared["romansverdan"],
+        ]
     )
     out = []
     for data in datasets:

@@ -1068,8 +1068,10 @@ def test_short_cumulative_file_with_one_correction_stays_cumulative(tmp_path: Pa
     # 12 rows, one official correction: the rule allows one decrease however short the file
     totals = [3790, 3791, 3794, 3796, 3794, 3797, 3800, 3804, 3806, 3810, 3811, 3815]
     path = tmp_path / "short.csv"
-    path.write_text("date,tanks\n" + "".join(
-        f"2023-05-{d:02d},{v}\n" for d, v in zip(range(20, 32), totals, strict=True)))
+    path.write_text(
+        "date,tanks\n"
+        + "".join(f"2023-05-{d:02d},{v}\n" for d, v in zip(range(20, 32), totals, strict=True))
+    )
     table = read_file(path).series("tanks")
     assert table.get_column("cumulative").to_list() == totals
     assert "from_daily" not in table.get_column("flags").explode().to_list()

@@ -136,9 +136,7 @@ def read_file(
     name = str(path)
     # Unvalidated, an unknown kind was silently read as daily and an unknown fmt as JSON.
     if kind not in (None, "cumulative", "daily"):
-        raise DataError(
-            name, "", f"kind {kind!r} is not a kind; expected 'cumulative' or 'daily'"
-        )
+        raise DataError(name, "", f"kind {kind!r} is not a kind; expected 'cumulative' or 'daily'")
     if fmt is not None and fmt not in FORMATS:
         raise DataError(
             name, "", f"fmt {fmt!r} is not a format; expected one of {', '.join(FORMATS)}"
@@ -264,9 +262,7 @@ def _decode(content: bytes, file: str) -> str:
 # --------------------------------------------------------------------------- generic tables
 
 
-def _parse_csv(
-    text: str, *, file: str, kind: Kind | None, date_column: str | None
-) -> _Parsed:
+def _parse_csv(text: str, *, file: str, kind: Kind | None, date_column: str | None) -> _Parsed:
     if not text.strip():
         raise DataError(
             file, "", "file is empty; expected a header row with a date column and value columns"
@@ -418,9 +414,7 @@ def _parse_dates(cells: Sequence[Any], *, where: list[str], file: str) -> pl.Ser
         # Control characters or a lone surrogate (JSON "\ud800") can never be a date, and a
         # surrogate cannot even be stored in a Series.
         if t is not None and not t.isprintable():
-            raise DataError(
-                file, where[i], f"{t!r} is not a valid date; {_DATE_HINT}"
-            )
+            raise DataError(file, where[i], f"{t!r} is not a valid date; {_DATE_HINT}")
     text = pl.Series("date", strings, pl.String)
     empty = text.is_null() | (text == "")
     if empty.any():
@@ -456,9 +450,7 @@ def _in_range(dates: pl.Series, text: pl.Series, *, where: list[str], file: str)
     return dates
 
 
-def _parse_counts(
-    cells: Sequence[Any], *, where: list[str], file: str, label: str
-) -> pl.Series:
+def _parse_counts(cells: Sequence[Any], *, where: list[str], file: str, label: str) -> pl.Series:
     out: list[int | None] = []
     for i, cell in enumerate(cells):
         if cell is None:
@@ -474,9 +466,7 @@ def _parse_counts(
                 out.append(None)
                 continue
             if not cell.is_integer():
-                raise DataError(
-                    file, f"{where[i]}, {label}", f"{cell!r} is not a whole number"
-                )
+                raise DataError(file, f"{where[i]}, {label}", f"{cell!r} is not a whole number")
             out.append(int(cell))
             continue
         s = str(cell).strip()
@@ -502,9 +492,7 @@ def _parse_counts(
     for i, v in enumerate(out):
         # Polars raises a TypeError (not OverflowError) for ints beyond Int64.
         if v is not None and not -(2**63) <= v < 2**63:
-            raise DataError(
-                file, f"{where[i]}, {label}", f"{cells[i]!r} is too large for a count"
-            )
+            raise DataError(file, f"{where[i]}, {label}", f"{cells[i]!r} is too large for a count")
     return pl.Series("value", out, dtype=pl.Int64)
 
 

@@ -148,6 +148,10 @@ class FittedModel:
         >>> y.shape, bool((y >= 0).all()), bool((y % 10 == 0).all())
         ((30, 1000), True, True)
         """
+        if horizon < 1 or block < 1:
+            raise ValueError(
+                f"horizon and block must be whole numbers of days >= 1, got {horizon}, {block}"
+            )
         state = self.start_paths(n_paths, seed=seed)
         obs_rngs = (
             generator(seed, Stream.OBS_GAMMA),
@@ -165,24 +169,38 @@ class FittedModel:
         return np.concatenate(mus), np.concatenate(ys)
 
     def summary(self) -> dict[str, Any]:
-        """Implied daily level on the day after the origin and growth over 30 days.
+        """Implied daily level in the week after the origin, and growth over 30 days.
 
-        Both come with 95% intervals from :data:`SUMMARY_PATHS` simulated intensity paths
-        (seed 0): parameter and process uncertainty, no observation noise. Growth is the
-        ratio of the expected daily figure 30 days later to the first one.
+        From :data:`SUMMARY_PATHS` simulated intensity paths (seed 0: parameter and process
+        uncertainty, no observation noise), each summarised by its mean expected daily figure
+        over days 1-7 (the level) and days 31-37; growth is their ratio, 30 days apart.
+        Week means keep the figures meaningful for models whose paths replay single days
+        (``naive``, ``bootstrap``) and for sparse series. When more than 5% of paths have no
+        expected figure at all in the first week, growth is undefined (``None``) and
+        ``growth_note`` says why.
         """
         state = self.start_paths(SUMMARY_PATHS, seed=0)
-        mu = state.step(31)
-        level = mu[0]
-        growth = mu[30] / np.maximum(mu[0], 1e-12)
+        mu = state.step(37)
+        first, later = mu[0:7].mean(axis=0), mu[30:37].mean(axis=0)
         q = [0.5, 0.025, 0.975]
-        lv = np.quantile(level, q)
-        gr = np.quantile(growth, q)
-        return {
+        lv = np.quantile(first, q)
+        start = self.origin + timedelta(days=1)
+        out: dict[str, Any] = {
             "level": {"median": float(lv[0]), "lo95": float(lv[1]), "hi95": float(lv[2])},
-            "growth_30d": {"median": float(gr[0]), "lo95": float(gr[1]), "hi95": float(gr[2])},
-            "level_date": (self.origin + timedelta(days=1)).isoformat(),
+            "level_dates": f"{start.isoformat()}..{(start + timedelta(days=6)).isoformat()}",
+            "growth_30d": None,
+            "growth_note": None,
         }
+        positive = first > 0
+        if positive.mean() < 0.95:
+            out["growth_note"] = (
+                f"undefined: {1 - positive.mean():.0%} of simulated paths expect no figure at "
+                "all in the first week"
+            )
+            return out
+        gr = np.quantile(later[positive] / first[positive], q)
+        out["growth_30d"] = {"median": float(gr[0]), "lo95": float(gr[1]), "hi95": float(gr[2])}
+        return out
 
     def in_sample_quantiles(self, levels: np.ndarray) -> np.ndarray:
         """Quantiles of each in-sample day's figure under the fitted model, (n_obs, levels).
@@ -224,9 +242,15 @@ def _num(x: float | None) -> float | None:
 
 def pearson_diagnostics(y: np.ndarray, mu: np.ndarray, var: np.ndarray) -> dict[str, float]:
     """Dispersion and residual autocorrelation from Pearson residuals (y - mu) / sqrt(var)."""
-    r = (y - mu) / np.sqrt(np.maximum(var, 1e-12))
-    out = {"dispersion": float(np.mean(r * r)), "n_zero": float(np.sum(y == 0))}
-    rc = r - r.mean()
+    # Days with no variance at all (e.g. a naive model whose recent days are all 0) give no
+    # information on the dispersion: left out rather than divided by a tiny floor.
+    ok = var > 1e-9
+    r = (y - mu)[ok] / np.sqrt(var[ok])
+    out = {
+        "dispersion": float(np.mean(r * r)) if r.size else float("nan"),
+        "n_zero": float(np.sum(y == 0)),
+    }
+    rc = r - r.mean() if r.size else r
     denom = float(np.sum(rc * rc))
     for lag in (1, 7):
         out[f"acf{lag}"] = (

@@ -25,9 +25,7 @@ _FITTERS = {
 }
 
 #: Quantile levels of the in-sample pinball loss (the forecast hubs' 23 levels).
-PINBALL_LEVELS = np.array(
-    [0.01, 0.025, *np.round(np.arange(0.05, 0.951, 0.05), 2), 0.975, 0.99]
-)
+PINBALL_LEVELS = np.array([0.01, 0.025, *np.round(np.arange(0.05, 0.951, 0.05), 2), 0.975, 0.99])
 
 
 def _fitter(kind: str) -> Callable[[ModelSpec, DailySeries], FittedModel]:

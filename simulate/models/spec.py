@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -108,7 +109,9 @@ def _check_option(kind: str, key: str, value: Any, default: bool | int | float) 
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ModelError(f"{where}: must be a number, got {value!r}")
-    if not 0 < float(value) <= (1.0 if key == "changepoint_range" else float("inf")):
+    if not math.isfinite(value) or not 0 < float(value) <= (
+        1.0 if key == "changepoint_range" else math.inf
+    ):
         bound = "in (0, 1]" if key == "changepoint_range" else "> 0"
         raise ModelError(f"{where}: must be {bound}, got {value}")
     return float(value)
