@@ -170,3 +170,14 @@ def test_simulate_rejects_empty_horizon_or_block() -> None:
 def test_infinite_option_is_refused() -> None:
     with pytest.raises(ModelError, match="prior_scale': must be > 0, got inf"):
         ModelSpec("changepoint", options={"prior_scale": float("inf")})
+
+
+def test_trailing_quantiles_match_a_slow_loop() -> None:
+    from simulate.models.fitting import PINBALL_LEVELS, _trailing_quantiles
+
+    y = np.random.default_rng(np.random.SeedSequence(3)).poisson(100, size=60).astype(float)
+    k = 7
+    fast = _trailing_quantiles(y, k, PINBALL_LEVELS)
+    for t in range(len(y)):
+        before = y[max(t - k, 0) : t] if t >= k else y[:k]
+        assert np.allclose(fast[t], np.quantile(before, PINBALL_LEVELS)), t

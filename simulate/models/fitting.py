@@ -69,6 +69,14 @@ def fit(spec: ModelSpec, series: DailySeries) -> FittedModel:
     return _fitter(spec.kind)(spec, window)
 
 
+def _trailing_quantiles(y: np.ndarray, k: int, levels: np.ndarray) -> np.ndarray:
+    """Quantiles of the k days before each day, (len(y), levels)."""
+    k = max(1, min(k, len(y) - 1))
+    windows = np.lib.stride_tricks.sliding_window_view(y, k)[:-1]  # days before y[k:]
+    q = np.quantile(windows, levels, axis=1).T
+    return np.concatenate([np.broadcast_to(q[0], (k, len(levels))), q])
+
+
 def compare(
     series: DailySeries, *, window: int | None, kinds: Sequence[str] = MODEL_KINDS
 ) -> list[dict[str, Any]]:
@@ -76,7 +84,11 @@ def compare(
 
     AIC compares the likelihood models (``trend-nb``, ``changepoint``: counts;
     ``local-trend`` is on log(y + c), so its AIC is on another scale and shown apart); the
-    in-sample pinball loss over the 23 hub quantile levels compares every model.
+    in-sample pinball loss over the 23 hub quantile levels compares every model. ``naive``
+    and ``bootstrap`` are scored as they forecast: each day against the distribution of the
+    days before it (their last k, or `recent`, days; the first days of the window, which
+    have fewer before them, against the window's first k days), not against the days at the
+    end of the window that they resample today.
     """
     rows: list[dict[str, Any]] = []
     for kind in kinds:
@@ -87,9 +99,12 @@ def compare(
             # the others; the refusal is shown as a note.
             rows.append({"kind": kind, "model": None, "pinball": None, "error": str(exc)})
             continue
-        q = model.in_sample_quantiles(PINBALL_LEVELS)
-        y = series.tail(window).y.astype(np.float64)[:, None]
-        diff = y - q
+        y = series.tail(window).y.astype(np.float64)
+        if model.empirical is not None:
+            q = _trailing_quantiles(y, len(model.empirical), PINBALL_LEVELS)
+        else:
+            q = model.in_sample_quantiles(PINBALL_LEVELS)
+        diff = y[:, None] - q
         pinball = float(np.mean(np.maximum(PINBALL_LEVELS * diff, (PINBALL_LEVELS - 1) * diff)))
         rows.append({"kind": kind, "model": model, "pinball": pinball, "error": None})
     return rows
