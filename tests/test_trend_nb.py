@@ -353,3 +353,13 @@ def test_a_real_all_zero_window_is_a_model_error(shared: dict[str, Path]) -> Non
     with pytest.raises(ModelError, match="series 'submarines'.*every daily figure"):
         fit(trend(30), s)
     assert fit(trend(None), s).params["log_level"] < 0  # the whole history has a few
+
+
+def test_unidentified_dispersion_has_no_standard_error() -> None:
+    # Poisson counts: the likelihood is flat in log k near its upper bound; k's standard
+    # error must be reported as undefined, not as billions.
+    y = np.random.default_rng(np.random.SeedSequence(5)).poisson(0.3, size=180)
+    model = fit(ModelSpec("trend-nb"), DailySeries.from_counts(y, step=1))
+    assert model.params["dispersion"] > 1e3
+    assert math.isnan(model.stderr["dispersion"])
+    assert math.isfinite(model.stderr["slope"]) and math.isfinite(model.stderr["log_level"])

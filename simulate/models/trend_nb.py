@@ -438,6 +438,11 @@ def fit_trend_nb(spec: ModelSpec, s: DailySeries) -> FittedModel:
     cov = _transform_cov(J, cov_x)
     se = np.sqrt(np.maximum(np.diag(cov), 0.0))
     se[~np.isfinite(np.diag(cov))] = np.nan
+    # Near its Poisson end (k -> 1e6) the likelihood is flat in log k: a standard error of
+    # log k above 5 (a factor e^5 either way) says the data do not identify k at all, and
+    # k * se(log k) would print as billions. Reported as not defined instead.
+    if not cov_x[n_coef, n_coef] <= 25.0:
+        se[-1] = np.nan
 
     # Simulation: the free (a, b per day, [6 effects]) drawn from the normal of the
     # estimates; Sunday's effect follows from the others, so the draws sum to zero too.
