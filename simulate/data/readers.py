@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -28,7 +29,7 @@ from typing import Any, Literal
 import polars as pl
 
 from ..errors import DataError
-from .model import Kind, ReportedData, assemble, detect_kind, file_record
+from .model import TABLE_SCHEMA, Kind, ReportedData, assemble, detect_kind, file_record
 from .sources import SOURCES
 from .vocabulary import canonical_name
 
@@ -191,19 +192,13 @@ def read_file(
         return ReportedData(
             source=src,
             reported_by=who,
-            table=pl.DataFrame(schema=_empty_table_schema()),
+            table=pl.DataFrame(schema=TABLE_SCHEMA),
             files=(record,),
             corrections=corrections,
         )
     table = assemble(raw, file=name, kinds=parsed.kinds)
     data = ReportedData(source=src, reported_by=who, table=table, files=(record,))
     return data
-
-
-def _empty_table_schema() -> dict[str, pl.DataType]:
-    from .model import TABLE_SCHEMA
-
-    return dict(TABLE_SCHEMA)
 
 
 def detect_format(path: Path, content: bytes) -> Format:
@@ -241,8 +236,6 @@ def detect_format(path: Path, content: bytes) -> Format:
 
 def _first_keys(head: bytes) -> list[str]:
     # Cheap look at the keys of the first object without parsing the whole file.
-    import re
-
     return re.findall(r'"([^"\\]+)"\s*:', head.decode("utf-8", "replace"))
 
 
