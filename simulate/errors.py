@@ -12,7 +12,9 @@ from os import PathLike
 
 __all__ = [
     "AttritionError",
+    "LocatedError",
     "DataError",
+    "ScenarioError",
     "SelectionError",
     "FetchError",
     "SourceError",
@@ -25,16 +27,16 @@ class AttritionError(ValueError):
     """Base class of every error raised by `attrition` on bad input or a failed step."""
 
 
-class DataError(AttritionError):
-    """Reported figures that cannot be read or do not make sense.
+class LocatedError(AttritionError):
+    """An error at a place in an input file: the message is ``{file}: {where}: {message}``.
 
     Parameters
     ----------
     file
-        The file (or source name) the figures came from.
+        The file (or source name) concerned.
     where
-        The row, line or key where the problem is, e.g. ``"row 12"`` or ``"column 'tanks'"``;
-        empty when the problem concerns the whole file.
+        The row, line or key where the problem is, e.g. ``"line 12"`` or
+        ``"scenario[1].adjust[0].factor"``; empty when the problem concerns the whole file.
     message
         What is wrong and what was expected.
     """
@@ -45,6 +47,14 @@ class DataError(AttritionError):
         self.message = message
         location = f"{self.file}: {where}" if where else self.file
         super().__init__(f"{location}: {message}")
+
+
+class DataError(LocatedError):
+    """Reported figures that cannot be read or do not make sense."""
+
+
+class ScenarioError(LocatedError):
+    """A scenario file that cannot be read or is not valid (key paths use 0-based indices)."""
 
 
 class SelectionError(DataError):

@@ -47,7 +47,7 @@ import numpy.typing as npt
 
 from .data.policy import DataPolicy
 from .data.vocabulary import canonical_name
-from .errors import AttritionError, ModelError, PolicyError
+from .errors import ModelError, PolicyError, ScenarioError
 from .models.spec import DEFAULT_OPTIONS, DEFAULT_WINDOW, MODEL_KINDS, ModelKind, ModelSpec
 
 __all__ = [
@@ -87,28 +87,6 @@ DEFAULT_PATHS = 10_000
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _SAFE_HELP = "letters, digits, '.', '_' or '-', starting with a letter or digit, at most 64"
-
-
-class ScenarioError(AttritionError):
-    """A scenario file that cannot be read or is not valid.
-
-    Parameters
-    ----------
-    file
-        The scenario file (or the `source` label given to :func:`parse_scenario`).
-    where
-        The key path, e.g. ``"scenario[1].adjust[0].factor"`` (0-based indices), or
-        ``"line 3"`` for invalid TOML; empty when the problem concerns the whole file.
-    message
-        What is wrong, the bad value and what is allowed.
-    """
-
-    def __init__(self, file: str | PathLike[str], where: str, message: str) -> None:
-        self.file = str(file)
-        self.where = where
-        self.message = message
-        location = f"{self.file}: {where}" if where else self.file
-        super().__init__(f"{location}: {message}")
 
 
 # --------------------------------------------------------------------------------------
@@ -344,7 +322,7 @@ def parse_scenario(doc: Mapping[str, Any], *, source: str) -> ScenarioFile:
     >>> parse_scenario(doc, source="x.toml")
     Traceback (most recent call last):
     ...
-    simulate.scenarios.ScenarioError: x.toml: scenario[0].adjust[0].factor: must be > 0, got -2
+    simulate.errors.ScenarioError: x.toml: scenario[0].adjust[0].factor: must be > 0, got -2
     """
     return _Parser(source).file(doc)
 
