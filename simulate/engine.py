@@ -24,7 +24,7 @@ order of the scenarios or on which other scenarios are run alongside. No files, 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -42,6 +42,7 @@ IntArray = npt.NDArray[np.int64]
 
 #: Quantiles of the day a threshold is reached are NaN when a smaller share of paths reach it.
 MIN_CROSSING_SHARE = 0.01
+_BLOCK_FIGURES = 1 << 22
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,6 +112,13 @@ class Projection:
     final_cumulative
         Per-path cumulative total at the horizon, shape ``(n_paths,)``; paths are paired across
         the scenarios of one :func:`project` call.
+    contrast_quantiles, contrast_mean
+        Per day, ``(horizon, L)`` quantiles and ``(horizon,)`` mean over paths of this scenario's
+        cumulative total minus the reference scenario's on the same (paired) path; None for the
+        reference itself and when :func:`project` was given no reference.
+    samples
+        Daily figures of the first `keep_paths` paths, ``(horizon, keep_paths)`` int64 (path
+        ``k`` is paired across scenarios); None when `keep_paths` is 0.
     """
 
     scenario: str
@@ -129,6 +137,9 @@ class Projection:
     record: float | None
     record_prob: float | None
     final_cumulative: IntArray
+    contrast_quantiles: FloatArray | None = None
+    contrast_mean: FloatArray | None = None
+    samples: IntArray | None = None
 
 
 def scenario_key(name: str) -> int:
@@ -152,8 +163,11 @@ def project(
     series_key: int,
     levels: npt.ArrayLike,
     thresholds: Sequence[int] = (),
-    block: int = 64,
+    block: int | None = None,
     record: float | None = None,
+    reference: str | None = None,
+    keep_paths: int = 0,
+    progress: Callable[[int], object] | None = None,
 ) -> dict[str, Projection]:
     """Project the reported daily figures of one fitted series under each scenario.
 
@@ -176,9 +190,17 @@ def project(
     thresholds
         Levels of the cumulative total (whole numbers).
     block
-        Days simulated at a time; changes memory use, never the results.
+        Days simulated at a time; changes memory use, never the results. Default: as many
+        days as keep each block array near 4 million figures, at most 64.
     record
         The largest daily figure reported so far, for :attr:`Projection.record_prob`.
+    reference
+        Name of the scenario the others are contrasted with (see
+        :attr:`Projection.contrast_quantiles`), or None for no contrasts.
+    keep_paths
+        Keep the daily figures of the first `keep_paths` paths (<= `n_paths`).
+    progress
+        Called with the number of days just simulated (for all scenarios), block by block.
 
     Returns
     -------
@@ -202,14 +224,51 @@ def project(
     ((30, 3), True)
     """
     lv = _check(scenarios, horizon, n_paths, series_key, levels, block)
+    block = _auto_block(n_paths) if block is None else block
+    names = [s.name for s in scenarios]
+    if reference is not None and reference not in names:
+        raise ValueError(
+            f"`reference` must be one of the scenario names {names}. Got: {reference!r}"
+        )
+    if isinstance(keep_paths, bool) or not 0 <= keep_paths <= n_paths:
+        raise ValueError(
+            f"`keep_paths` must be a whole number in [0, n_paths]. Got: {keep_paths!r}"
+        )
     seed = seed_sequence(seed)
     thr = np.asarray([int(t) for t in thresholds], dtype=np.int64)
     start = np.datetime64(model.origin + timedelta(days=1), "D")
     dates = start + np.arange(horizon)
-    return {
-        s.name: _project_one(model, s, dates, n_paths, seed, series_key, lv, thr, block, record)
+    # The intensity paths do not depend on the scenario (the factors multiply them), so they
+    # are simulated once and shared: every scenario sees the same paths (pairing).
+    state = model.start_paths(n_paths, seed=child(seed, series_key))
+    runs = [
+        _Scenario(
+            s,
+            model,
+            dates,
+            n_paths,
+            seed,
+            series_key,
+            lv,
+            thr,
+            contrast=reference is not None and s.name != reference,
+            keep_paths=keep_paths,
+        )
         for s in scenarios
-    }
+    ]
+    ref = next((r for r in runs if r.scenario.name == reference), None)
+    for d0 in range(0, horizon, block):
+        mu = state.step(min(block, horizon - d0))
+        ref_c = ref.advance(d0, mu) if ref is not None else None
+        for r in runs:
+            if r is ref:
+                continue
+            c = r.advance(d0, mu)
+            if ref_c is not None:
+                r.contrast(d0, c, ref_c)
+        if progress is not None:
+            progress(mu.shape[0])
+    return {r.scenario.name: r.result(record) for r in runs}
 
 
 def _check(
@@ -218,12 +277,12 @@ def _check(
     n_paths: int,
     series_key: int,
     levels: npt.ArrayLike,
-    block: int,
+    block: int | None,
 ) -> FloatArray:
     for name, value, minimum in (
         ("horizon", horizon, 1),
         ("n_paths", n_paths, 1),
-        ("block", block, 1),
+        ("block", 1 if block is None else block, 1),
         ("series_key", series_key, 0),
     ):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
@@ -270,100 +329,133 @@ def _quantiles(x: npt.NDArray[np.int64], levels: FloatArray) -> FloatArray:
     return np.asarray(np.quantile(x, levels, axis=1, method="linear").T, dtype=np.float64)
 
 
-def _project_one(
-    model: FittedModel,
-    scenario: Scenario,
-    dates: npt.NDArray[np.datetime64],
-    n_paths: int,
-    seed: np.random.SeedSequence,
-    series_key: int,
-    levels: FloatArray,
-    thresholds: IntArray,
-    block: int,
-    record: float | None,
-) -> Projection:
-    horizon = dates.size
-    # Re-created from the same keys for every scenario: the pairing across scenarios.
-    base = child(seed, series_key)
-    state = model.start_paths(n_paths, seed=base)
-    obs_rngs = (
-        generator(base, Stream.OBS_GAMMA),
-        generator(base, Stream.OBS_POISSON),
-        generator(base, Stream.OBS_NORMAL),
-    )
-    draws = _scenario_draws(scenario, seed, series_key, n_paths)
+def _auto_block(n_paths: int) -> int:
+    """Days per block: about 4 million figures per block array (32 MB), at most 64 days."""
+    return max(1, min(64, _BLOCK_FIGURES // n_paths))
 
-    n_levels = levels.size
-    daily_q = np.empty((horizon, n_levels))
-    daily_mean = np.empty(horizon)
-    cum_q = np.empty((horizon, n_levels))
-    cum_mean = np.empty(horizon)
 
-    cum = np.full(n_paths, model.last_total, dtype=np.int64)
-    largest = np.full(n_paths, -1, dtype=np.int64)
-    # 0: already reached at the origin; -1: not (yet) reached
-    first = np.where(cum[None, :] >= thresholds[:, None], 0, -1).astype(np.int64)
-    month_total = np.zeros(n_paths, dtype=np.int64)
-    months = dates.astype("datetime64[M]")
-    month_totals: list[MonthTotal] = []
-    month_days = 0
+class _Scenario:
+    """Streams and per-path accumulators of one scenario: one block at a time."""
 
-    for d0 in range(0, horizon, block):
-        d1 = min(d0 + block, horizon)
-        mu = state.step(d1 - d0)
-        factors = adjustment_factors(scenario, dates[d0:d1], draws, n_paths=n_paths)
+    def __init__(
+        self,
+        scenario: Scenario,
+        model: FittedModel,
+        dates: npt.NDArray[np.datetime64],
+        n_paths: int,
+        seed: np.random.SeedSequence,
+        series_key: int,
+        levels: FloatArray,
+        thresholds: IntArray,
+        contrast: bool,
+        keep_paths: int,
+    ) -> None:
+        horizon, n_levels = dates.size, levels.size
+        self.scenario, self.model, self.dates, self.levels = scenario, model, dates, levels
+        self.thresholds = thresholds
+        # Re-created from the same keys for every scenario: the pairing across scenarios.
+        base = child(seed, series_key)
+        self.obs_rngs = (
+            generator(base, Stream.OBS_GAMMA),
+            generator(base, Stream.OBS_POISSON),
+            generator(base, Stream.OBS_NORMAL),
+        )
+        self.draws = _scenario_draws(scenario, seed, series_key, n_paths)
+        self.n_paths = n_paths
+        self.daily_q = np.empty((horizon, n_levels))
+        self.daily_mean = np.empty(horizon)
+        self.cum_q = np.empty((horizon, n_levels))
+        self.cum_mean = np.empty(horizon)
+        self.contrast_q = np.empty((horizon, n_levels)) if contrast else None
+        self.contrast_mean = np.empty(horizon) if contrast else None
+        self.samples = np.empty((horizon, keep_paths), dtype=np.int64) if keep_paths else None
+        self.cum = np.full(n_paths, model.last_total, dtype=np.int64)
+        self.largest = np.full(n_paths, -1, dtype=np.int64)
+        # 0: already reached at the origin; -1: not (yet) reached
+        self.first = np.where(self.cum[None, :] >= thresholds[:, None], 0, -1).astype(np.int64)
+        self.month_total = np.zeros(n_paths, dtype=np.int64)
+        self.month_days = 0
+        self.months = dates.astype("datetime64[M]")
+        self.month_totals: list[MonthTotal] = []
+
+    def advance(self, d0: int, mu: FloatArray) -> IntArray:
+        """Simulate days ``d0 .. d0 + len(mu) - 1`` from the expected figures `mu` (before the
+        scenario's factors); return the block's cumulative totals (days x paths)."""
+        d1 = d0 + mu.shape[0]
+        levels = self.levels
+        factors = adjustment_factors(
+            self.scenario, self.dates[d0:d1], self.draws, n_paths=self.n_paths
+        )
         # Draws are never negative, so the cumulative paths never decrease by construction.
-        y = np.asarray(model.observation.draw(mu * factors, obs_rngs), dtype=np.int64)
+        y = np.asarray(self.model.observation.draw(mu * factors, self.obs_rngs), dtype=np.int64)
+        self.daily_q[d0:d1] = _quantiles(y, levels)
+        self.daily_mean[d0:d1] = y.mean(axis=1)
+        c = self.cum[None, :] + np.cumsum(y, axis=0)  # integers: exact whatever the block
+        self.cum_q[d0:d1] = _quantiles(c, levels)
+        self.cum_mean[d0:d1] = c.mean(axis=1)
+        np.maximum(self.largest, y.max(axis=0), out=self.largest)
+        if self.samples is not None:
+            self.samples[d0:d1] = y[:, : self.samples.shape[1]]
 
-        daily_q[d0:d1] = _quantiles(y, levels)
-        daily_mean[d0:d1] = y.mean(axis=1)
-        c = cum[None, :] + np.cumsum(y, axis=0)  # integers: exact whatever the block
-        cum_q[d0:d1] = _quantiles(c, levels)
-        cum_mean[d0:d1] = c.mean(axis=1)
-        np.maximum(largest, y.max(axis=0), out=largest)
-
-        for t, level in enumerate(thresholds):
+        for t, level in enumerate(self.thresholds):
             reached = c >= level
-            new = (first[t] < 0) & reached[-1]  # non-decreasing: reached by the block's end
-            first[t, new] = d0 + 1 + np.argmax(reached[:, new], axis=0)
+            new = (self.first[t] < 0) & reached[-1]  # non-decreasing: reached by the block's end
+            self.first[t, new] = d0 + 1 + np.argmax(reached[:, new], axis=0)
 
         # Month by month within the block (a loop over months, not paths).
+        months, horizon = self.months, self.dates.size
         i = d0
         while i < d1:
             j = i + int(np.searchsorted(months[i:d1], months[i], side="right"))
-            month_total += y[i - d0 : j - d0].sum(axis=0)
-            month_days += j - i
+            self.month_total += y[i - d0 : j - d0].sum(axis=0)
+            self.month_days += j - i
             if j == horizon or months[j] != months[i]:
-                month_totals.append(_month_total(months[i], month_days, month_total, levels))
-                month_total = np.zeros(n_paths, dtype=np.int64)
-                month_days = 0
+                self.month_totals.append(
+                    _month_total(months[i], self.month_days, self.month_total, levels)
+                )
+                self.month_total = np.zeros(self.n_paths, dtype=np.int64)
+                self.month_days = 0
             i = j
-        cum = c[-1]
+        self.cum = c[-1]
+        return c
 
-    total = cum - model.last_total
-    share = (first >= 0).mean(axis=1) if thresholds.size else np.zeros(0)
-    day_q = np.full((thresholds.size, n_levels), np.nan)
-    for t in range(thresholds.size):
-        if share[t] >= MIN_CROSSING_SHARE:
-            day_q[t] = np.quantile(first[t][first[t] >= 0], levels, method="linear")
-    return Projection(
-        scenario=scenario.name,
-        dates=dates,
-        levels=levels,
-        daily_quantiles=daily_q,
-        daily_mean=daily_mean,
-        cum_quantiles=cum_q,
-        cum_mean=cum_mean,
-        horizon_total_quantiles=np.quantile(total, levels, method="linear"),
-        horizon_total_mean=float(total.mean()),
-        month_totals=tuple(month_totals),
-        thresholds=thresholds,
-        threshold_prob=np.asarray(share, dtype=np.float64),
-        threshold_day_quantiles=day_q,
-        record=record,
-        record_prob=None if record is None else float((largest > record).mean()),
-        final_cumulative=cum,
-    )
+    def contrast(self, d0: int, c: IntArray, reference: IntArray) -> None:
+        """Record quantiles of this scenario's cumulative totals minus the reference's."""
+        assert self.contrast_q is not None and self.contrast_mean is not None
+        diff = c - reference
+        d1 = d0 + c.shape[0]
+        self.contrast_q[d0:d1] = _quantiles(diff, self.levels)
+        self.contrast_mean[d0:d1] = diff.mean(axis=1)
+
+    def result(self, record: float | None) -> Projection:
+        levels, thresholds, first = self.levels, self.thresholds, self.first
+        total = self.cum - self.model.last_total
+        share = (first >= 0).mean(axis=1) if thresholds.size else np.zeros(0)
+        day_q = np.full((thresholds.size, levels.size), np.nan)
+        for t in range(thresholds.size):
+            if share[t] >= MIN_CROSSING_SHARE:
+                day_q[t] = np.quantile(first[t][first[t] >= 0], levels, method="linear")
+        return Projection(
+            scenario=self.scenario.name,
+            dates=self.dates,
+            levels=levels,
+            daily_quantiles=self.daily_q,
+            daily_mean=self.daily_mean,
+            cum_quantiles=self.cum_q,
+            cum_mean=self.cum_mean,
+            horizon_total_quantiles=np.quantile(total, levels, method="linear"),
+            horizon_total_mean=float(total.mean()),
+            month_totals=tuple(self.month_totals),
+            thresholds=thresholds,
+            threshold_prob=np.asarray(share, dtype=np.float64),
+            threshold_day_quantiles=day_q,
+            record=record,
+            record_prob=None if record is None else float((self.largest > record).mean()),
+            final_cumulative=self.cum,
+            contrast_quantiles=self.contrast_q,
+            contrast_mean=self.contrast_mean,
+            samples=self.samples,
+        )
 
 
 def _month_total(

@@ -436,3 +436,73 @@ def test_engine_agrees_with_loop_oracle(kind: str, request: pytest.FixtureReques
         for m in got.month_totals:
             q, mean = want["months"][m.month]
             assert np.array_equal(m.quantiles, q) and m.mean == mean
+
+
+# --------------------------------------------------------------------------------------
+# Contrasts with the reference scenario and kept sample paths
+
+
+def test_contrasts_are_quantiles_of_paired_differences(trend: FittedModel) -> None:
+    sc = _scenarios(trend)
+    out = _run(trend, sc, reference="status-quo", keep_paths=7)
+    ref = out["status-quo"]
+    assert ref.contrast_quantiles is None and ref.contrast_mean is None
+    for name in ("escalation", "ceasefire", "mixed"):
+        p = out[name]
+        assert p.contrast_quantiles is not None and p.contrast_mean is not None
+        diff = p.final_cumulative - ref.final_cumulative
+        # the last day's contrast is exactly the quantile of the per-path differences
+        np.testing.assert_array_equal(
+            p.contrast_quantiles[-1], np.quantile(diff, LEVELS, method="linear")
+        )
+        assert p.contrast_mean[-1] == diff.mean()
+        assert np.all(np.diff(p.contrast_quantiles, axis=1) >= 0)
+    # before the escalation starts (day 10) the paired paths are identical: zero difference
+    esc = out["escalation"].contrast_quantiles
+    assert esc is not None
+    assert np.all(esc[:9] == 0) and np.all(esc[-1] > 0)
+    cf = out["ceasefire"].contrast_quantiles
+    assert cf is not None and np.all(cf[:19] == 0) and np.all(cf[-1] < 0)
+
+
+def test_a_scenario_identical_to_the_reference_contrasts_to_zero(trend: FittedModel) -> None:
+    sc = [Scenario("a", reference=True), Scenario("b", (Multiply(1.0, _day(trend, 3)),))]
+    out = _run(trend, sc, reference="a")
+    q = out["b"].contrast_quantiles
+    assert q is not None and not q.any()
+
+
+def test_kept_paths_are_the_first_paths(trend: FittedModel) -> None:
+    out = _run(trend, _scenarios(trend), keep_paths=5)
+    for p in out.values():
+        assert p.samples is not None and p.samples.shape == (75, 5)
+        assert p.samples.min() >= 0
+        np.testing.assert_array_equal(
+            trend.last_total + p.samples.sum(axis=0), p.final_cumulative[:5]
+        )
+    # kept paths do not change any other result
+    plain = _run(trend, _scenarios(trend))
+    for name, p in plain.items():
+        assert p.samples is None
+        assert p.cum_quantiles.tobytes() == out[name].cum_quantiles.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"reference": "nope"}, "`reference` must be one of"),
+        ({"keep_paths": 401}, "`keep_paths` must be a whole number in [0, n_paths]"),
+        ({"keep_paths": -1}, "`keep_paths` must be"),
+    ],
+)
+def test_bad_contrast_and_sample_arguments(
+    trend: FittedModel, kw: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        _run(trend, _scenarios(trend), **kw)
+
+
+def test_progress_reports_every_day_once(trend: FittedModel) -> None:
+    seen: list[int] = []
+    _run(trend, _scenarios(trend), block=16, progress=seen.append)
+    assert seen == [16, 16, 16, 16, 11]
