@@ -30,7 +30,7 @@ from .data import (
 )
 from .data.readers import FORMATS
 from .data.sources import SOURCES
-from .errors import AttritionError, SelectionError, SourceError
+from .errors import AttritionError, ScenarioError, SelectionError, SourceError
 from .outputs import OutputExistsError, atomic_write
 
 __all__ = ["main", "cli"]
@@ -510,6 +510,177 @@ def _g(x: float | None) -> str:
 
 
 # --------------------------------------------------------------------------- fetch / sources
+
+# --------------------------------------------------------------------------- run
+
+
+def _show_progress(quiet: bool) -> bool:
+    return not quiet and sys.stderr.isatty()
+
+
+@cli.command("run")
+@click.argument("files", nargs=-1, required=True, metavar="FILE_OR_DIR...")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="outputs",
+    show_default=True,
+    help="Directory that receives one run directory per scenario file (named after run.name).",
+)
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes (each runs one series of one file at a time).")  # fmt: skip
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Override every file's run.seed.")  # fmt: skip
+@click.option("--paths", type=click.IntRange(min=1), default=None,
+              help="Override every file's run.paths (simulated paths).")  # fmt: skip
+@click.option("--samples", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also write N joint trajectories per scenario and series.")  # fmt: skip
+@click.option("--charts/--no-charts", default=None,
+              help="Override the files' outputs.charts (fan chart PNG per series).")  # fmt: skip
+@click.option("--force", is_flag=True, help="Replace existing run directories.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
+@click.option("--cache", type=click.Path(file_okay=False), default=None,
+              help="Cache directory of fetched sources (default: $ATTRITION_CACHE).")  # fmt: skip
+def run_cmd(
+    files: tuple[str, ...],
+    out: str,
+    jobs: int,
+    seed: int | None,
+    paths: int | None,
+    samples: int,
+    charts: bool | None,
+    force: bool,
+    quiet: bool,
+    cache: str | None,
+) -> None:
+    """Run scenario files (or directories of them) and write one run directory each.
+
+    Every file is validated before any work. A run directory holds projections.csv,
+    contrasts.csv, summary.csv, fit.csv, [samples.parquet], chart-<series>.png, scenario.toml
+    and manifest.json; it is validated before it is moved into place. A failing file is
+    reported and the others still run; the exit code is then non-zero (2: invalid file or
+    existing output, 1: data or model failure).
+    """
+    from .batch import run_batch
+
+    bar: Any = None
+
+    def on_total(days: int) -> None:
+        nonlocal bar
+        if _show_progress(quiet) and days:
+            bar = click.progressbar(length=days, label="simulating", file=sys.stderr)
+            bar.__enter__()
+
+    def progress(days: int) -> None:
+        if bar is not None:
+            bar.update(days)
+
+    try:
+        outcomes = run_batch(
+            files, out=out, jobs=jobs, seed=seed, paths=paths, samples=samples, force=force,
+            charts=charts, cache=cache, progress=progress, on_total=on_total,
+        )  # fmt: skip
+    except AttritionError as exc:
+        raise click.UsageError(str(exc)) from None
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    for o in outcomes:
+        if o.error is not None:
+            click.echo(f"Error: {o.error}", err=True)
+        elif not quiet:
+            assert o.headline is not None and o.reported_by is not None
+            click.echo(_render_headline(o.run_dir, o.headline, o.reported_by, o.seconds))
+    code = max((o.exit_code for o in outcomes), default=0)
+    if code:
+        failed = sum(o.error is not None for o in outcomes)
+        click.echo(f"{failed} of {len(outcomes)} scenario files failed", err=True)
+        sys.exit(code)
+
+
+def _render_headline(run_dir: Path | None, frame: pl.DataFrame, reporter: str, secs: float) -> str:
+    from .rundir import projection_caveat
+
+    lines = [f"{run_dir}: written and validated in {secs:.1f} s", projection_caveat(reporter)]
+    for row in frame.iter_rows(named=True):
+        parts = [
+            f"  {row['series']} / {row['scenario']}: total to {row['through']} "
+            f"{_g(row['total_median'])} (80%: {_g(row['total_lo80'])} to {_g(row['total_hi80'])})"
+        ]
+        for key, value in row.items():
+            if key.startswith("P(cum >= ") and value is not None:
+                level = key.removeprefix("P(cum >= ").removesuffix(")")
+                when = row[f"median date cum >= {level}"]
+                text = f"P(total >= {level}) {value:.0%}"
+                if when is not None:
+                    text += f", median date {when}"
+                parts.append(text)
+        if row["P(new daily record)"] is not None:
+            parts.append(f"P(new daily record) {row['P(new daily record)']:.0%}")
+        lines.append("; ".join(parts))
+    return "\n".join(lines)
+
+
+@cli.command("explain")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Override run.seed.")
+@click.option("--cache", type=click.Path(file_okay=False), default=None,
+              help="Cache directory of fetched sources.")  # fmt: skip
+def explain_cmd(file: str, seed: int | None, cache: str | None) -> None:
+    """Print the fitted model(s) and each scenario's median intensity per month.
+
+    Nothing is simulated beyond the intensity paths: this is the check before a run that the
+    file says what you meant (windows, factors, dates).
+    """
+    from .pipeline import EXPLAIN_PATHS, explain, prepare
+
+    try:
+        prepared = prepare(Path(file), seed=seed, cache=cache)
+        models, table = explain(prepared)
+    except AttritionError as exc:
+        if isinstance(exc, ScenarioError):
+            raise click.UsageError(str(exc)) from None
+        _fail(exc)
+    sf = prepared.scenario_file
+    reporter = prepared.data.reported_by
+    click.echo(f"{sf.run.name} ({file}): figures as reported by {reporter}")
+    click.echo(CAVEAT.format(reporter=reporter))
+    for model in models:
+        click.echo("")
+        click.echo(f"series {model.series}")
+        click.echo(_render_fit(model.to_dict()))
+        part = table.filter(pl.col("series") == model.series)
+        names = sorted({s.name for s in sf.scenarios})
+        wide = part.pivot(on="scenario", index=["month", "days"], values="median_daily")
+        click.echo(
+            f"  median expected daily figure per month ({EXPLAIN_PATHS} intensity paths; "
+            "reference marked *)"
+        )
+        header = "".join(f"{n + ('*' if n == sf.reference.name else ''):>16}" for n in names)
+        click.echo(f"  {'month':<9}{'days':>5}{header}")
+        for row in wide.iter_rows(named=True):
+            cells = "".join(f"{_g(row[n]):>16}" for n in names)
+            click.echo(f"  {row['month']:<9}{row['days']:>5}{cells}")
+
+
+@cli.command("validate")
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(), metavar="RUN_DIR...")
+def validate_cmd(run_dirs: tuple[str, ...]) -> None:
+    """Check run directories as the scenario hubs check submissions (exit 1 if any fails)."""
+    from .rundir import validate_run
+
+    bad = 0
+    for d in run_dirs:
+        problems = validate_run(d)
+        if problems:
+            bad += 1
+            click.echo(f"{d}: INVALID ({len(problems)} problems)")
+            for p in problems:
+                click.echo(f"  {p}")
+        else:
+            click.echo(f"{d}: valid")
+    if bad:
+        sys.exit(1)
 
 
 @cli.command("fetch")

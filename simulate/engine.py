@@ -35,7 +35,14 @@ from .models.base import FittedModel
 from .rng import SeedLike, Stream, child, generator, seed_sequence
 from .scenarios import FactorDraw, Scenario, adjustment_factors, factor_draw_spec
 
-__all__ = ["MonthTotal", "Projection", "project", "scenario_key", "MIN_CROSSING_SHARE"]
+__all__ = [
+    "MonthTotal",
+    "Projection",
+    "project",
+    "scenario_key",
+    "scenario_draws",
+    "MIN_CROSSING_SHARE",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -314,9 +321,10 @@ def _draw(d: FactorDraw, rng: np.random.Generator, n_paths: int) -> FloatArray:
     return rng.geometric(p["p"], n_paths).astype(np.float64)
 
 
-def _scenario_draws(
+def scenario_draws(
     scenario: Scenario, seed: np.random.SeedSequence, series_key: int, n_paths: int
 ) -> Mapping[str, FloatArray]:
+    """Per-path draws of the scenario's uncertain factors, keyed by its name (not position)."""
     key = scenario_key(scenario.name)
     return {
         d.name: _draw(d, generator(seed, series_key, key, i), n_paths)
@@ -360,7 +368,7 @@ class _Scenario:
             generator(base, Stream.OBS_POISSON),
             generator(base, Stream.OBS_NORMAL),
         )
-        self.draws = _scenario_draws(scenario, seed, series_key, n_paths)
+        self.draws = scenario_draws(scenario, seed, series_key, n_paths)
         self.n_paths = n_paths
         self.daily_q = np.empty((horizon, n_levels))
         self.daily_mean = np.empty(horizon)

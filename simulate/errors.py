@@ -48,6 +48,10 @@ class LocatedError(AttritionError):
         location = f"{self.file}: {where}" if where else self.file
         super().__init__(f"{location}: {message}")
 
+    def __reduce__(self) -> tuple[type[LocatedError], tuple[str, str, str]]:
+        # Rebuilt from its parts, so it survives the trip back from a worker process.
+        return (type(self), (self.file, self.where, self.message))
+
 
 class DataError(LocatedError):
     """Reported figures that cannot be read or do not make sense."""

@@ -210,8 +210,14 @@ class OutputsConfig:
     """``[outputs]``: quantile levels, thresholds of the cumulative total, charts."""
 
     quantiles: tuple[float, ...] = HUB_QUANTILES
-    thresholds: tuple[int, ...] = ()
+    thresholds: tuple[int, ...] | Mapping[str, tuple[int, ...]] = ()
     charts: bool = True
+
+    def thresholds_for(self, series: str) -> tuple[int, ...]:
+        """The thresholds of one series: a plain list applies to every series."""
+        if isinstance(self.thresholds, tuple):
+            return self.thresholds
+        return tuple(self.thresholds.get(series, ()))
 
 
 @dataclass(frozen=True)
@@ -420,13 +426,14 @@ class _Parser:
             doc, "", ("run", "data", "model", "scenario", "outputs"),
             ("run", "data", "model", "scenario"),
         )  # fmt: skip
+        data = self.data(top["data"])
         return ScenarioFile(
             source=self.source,
             run=self.run(top["run"]),
-            data=self.data(top["data"]),
+            data=data,
             model=self.model(top["model"]),
             scenarios=self.scenarios(top["scenario"]),
-            outputs=self.outputs(top.get("outputs", {})),
+            outputs=self.outputs(top.get("outputs", {}), data.series),
         )
 
     def run(self, value: Any) -> RunConfig:
@@ -644,7 +651,7 @@ class _Parser:
                     )
             seen[adj.type].append((j, adj.start, adj.end))
 
-    def outputs(self, value: Any) -> OutputsConfig:
+    def outputs(self, value: Any, series: Sequence[str]) -> OutputsConfig:
         t = self.table(value, "outputs", ("quantiles", "thresholds", "charts"))
         quantiles = HUB_QUANTILES
         if "quantiles" in t:
@@ -664,17 +671,34 @@ class _Parser:
                     )
                 levels.append(q)
             quantiles = tuple(levels)
-        thresholds: list[int] = []
-        for i, item in enumerate(self.array(t.get("thresholds", []), "outputs.thresholds")):
-            path = f"outputs.thresholds[{i}]"
-            n = self.whole(item, path, 1)
-            if thresholds and n <= thresholds[-1]:
-                raise self.fail(
-                    path, f"thresholds must be sorted and unique; {n} follows {thresholds[-1]}"
-                )
-            thresholds.append(n)
+        raw_thresholds = t.get("thresholds", [])
+        thresholds: tuple[int, ...] | dict[str, tuple[int, ...]]
+        if isinstance(raw_thresholds, Mapping):
+            thresholds = {}
+            for key, items in raw_thresholds.items():
+                path = _join("outputs.thresholds", key)
+                name = canonical_name(str(key))
+                if name not in series:
+                    raise self.fail(
+                        path, f"is not one of data.series ({', '.join(series)}), got {_show(key)}"
+                    )
+                thresholds[name] = self.levels(items, path)
+        else:
+            thresholds = self.levels(raw_thresholds, "outputs.thresholds")
         charts = self.flag(t.get("charts", True), "outputs.charts")
-        return OutputsConfig(quantiles, tuple(thresholds), charts)
+        return OutputsConfig(quantiles, thresholds, charts)
+
+    def levels(self, value: Any, path: str) -> tuple[int, ...]:
+        """Thresholds: whole numbers >= 1, sorted and unique."""
+        out: list[int] = []
+        for i, item in enumerate(self.array(value, path)):
+            n = self.whole(item, f"{path}[{i}]", 1)
+            if out and n <= out[-1]:
+                raise self.fail(
+                    f"{path}[{i}]", f"thresholds must be sorted and unique; {n} follows {out[-1]}"
+                )
+            out.append(n)
+        return tuple(out)
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -889,6 +913,7 @@ def scenario_json_schema() -> dict[str, Any]:
     checked by :func:`parse_scenario`.
     """
     day = {"type": "string", "format": "date"}
+    levels = {"type": "array", "uniqueItems": True, "items": {"type": "integer", "minimum": 1}}
     name = {"type": "string", "pattern": "^" + _SAFE_NAME.pattern + "$"}
     pos = {"type": "number", "exclusiveMinimum": 0}
     factor = {
@@ -962,8 +987,8 @@ def scenario_json_schema() -> dict[str, Any]:
                                   "items": {"type": "number", "exclusiveMinimum": 0,
                                             "exclusiveMaximum": 1},
                                   "default": list(HUB_QUANTILES)},
-                    "thresholds": {"type": "array", "uniqueItems": True,
-                                   "items": {"type": "integer", "minimum": 1}},
+                    "thresholds": {"oneOf": [levels, {"type": "object",
+                                                      "additionalProperties": levels}]},
                     "charts": {"type": "boolean", "default": True},
                 }),
             },

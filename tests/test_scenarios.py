@@ -37,7 +37,7 @@ from simulate.scenarios import (
     scenario_json_schema,
 )
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "example.toml"
+EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "general-staff-personnel.toml"
 SRC = "scenarios/x.toml"
 
 
@@ -77,7 +77,9 @@ def test_example_parses_to_expected_objects() -> None:
     assert f.scenarios[0].adjust == ()
     assert f.scenarios[1].adjust == (Multiply(Uniform(1.2, 1.4), date(2026, 4, 1)),)
     assert f.scenarios[2].adjust == (Ceasefire(date(2026, 6, 1), 0.1, 0.01),)
-    assert f.outputs.thresholds == (1_500_000, 2_000_000)
+    assert f.outputs.thresholds == {"personnel": (1_500_000, 2_000_000)}
+    assert f.outputs.thresholds_for("personnel") == (1_500_000, 2_000_000)
+    assert f.outputs.thresholds_for("tanks") == ()
     assert f.outputs.quantiles == HUB_QUANTILES
     assert len(HUB_QUANTILES) == 23
     assert f.outputs.charts is True
@@ -325,6 +327,12 @@ BAD: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
      "1500000 follows 2000000"),
     ("threshold 0", setin(("outputs",), {"thresholds": [0]}),
      "scenarios/x.toml: outputs.thresholds[0]: must be >= 1, got 0"),
+    ("threshold series", setin(("outputs",), {"thresholds": {"tanks": [10]}}),
+     "scenarios/x.toml: outputs.thresholds.tanks: is not one of data.series (personnel), "
+     "got 'tanks'"),
+    ("threshold series order", setin(("outputs",), {"thresholds": {"personnel": [3, 2]}}),
+     "scenarios/x.toml: outputs.thresholds.personnel[1]: thresholds must be sorted and unique; "
+     "2 follows 3"),
     ("charts", setin(("outputs",), {"charts": "yes"}),
      "scenarios/x.toml: outputs.charts: must be true or false, got 'yes'"),
     ("huge", setin((*A1, 0, "factor"), 10**400),

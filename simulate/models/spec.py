@@ -85,6 +85,10 @@ class ModelSpec:
             clean[key] = _check_option(self.kind, key, value, defaults[key])
         object.__setattr__(self, "options", MappingProxyType(clean))
 
+    def __reduce__(self) -> tuple[type[ModelSpec], tuple[Any, ...]]:
+        # The options are a read-only view, which does not pickle: rebuild from a plain dict.
+        return (type(self), (self.kind, self.window, dict(self.options)))
+
     def option(self, key: str) -> Any:
         """The value of an option, or its default."""
         return self.options.get(key, DEFAULT_OPTIONS[self.kind][key])

@@ -1,0 +1,318 @@
+"""A scenario file's run, in memory: reported data -> daily series -> fits -> projections.
+
+The steps, each a function a notebook user can call:
+
+* :func:`prepare` loads the file's data and builds one :class:`DailySeries` per series;
+* :func:`project_series` fits the file's model to one series and projects it under every
+  scenario (one independent task: the unit of parallel work);
+* :func:`run` does both for every series and returns a :class:`RunResult`;
+* :func:`explain` fits and returns the scenario-adjusted median intensity per month, without
+  simulating any reported figures.
+
+Writing files is :mod:`simulate.rundir`'s job; tables are built by :mod:`simulate.tables`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from .data import ReportedData, load
+from .data.sources import SOURCES
+from .engine import Projection, project, scenario_draws
+from .errors import ScenarioError
+from .models import DailySeries, FittedModel, daily_series, fit
+from .rng import child, seed_sequence
+from .scenarios import ScenarioFile, adjustment_factors, load_scenario_file
+
+__all__ = [
+    "Prepared",
+    "SeriesResult",
+    "RunResult",
+    "prepare",
+    "project_series",
+    "run",
+    "explain",
+    "series_key",
+    "EXPLAIN_PATHS",
+]
+
+#: Intensity paths simulated by :func:`explain`.
+EXPLAIN_PATHS = 2000
+
+
+def series_key(name: str) -> int:
+    """The stable stream key of a series within a run: CRC-32 of its UTF-8 name.
+
+    Examples
+    --------
+    >>> series_key("personnel")
+    2797401054
+    """
+    return zlib.crc32(name.encode("utf-8"))
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """A scenario file with its data loaded, ready to fit and project.
+
+    Attributes
+    ----------
+    scenario_file
+        The validated file.
+    scenario_sha256
+        SHA-256 of the file's bytes ("" when it was not read from a file).
+    data
+        The reported figures (all requested series), with provenance.
+    series
+        One prepared daily series per requested series, in the file's order.
+    seed, paths
+        Resolved seed and number of paths (the file's, unless overridden).
+    """
+
+    scenario_file: ScenarioFile
+    scenario_sha256: str
+    data: ReportedData
+    series: tuple[DailySeries, ...]
+    seed: int
+    paths: int
+
+    def horizon(self, s: DailySeries) -> int:
+        """Days to project after the series' last report used."""
+        run = self.scenario_file.run
+        if run.horizon is not None:
+            return run.horizon
+        assert run.end is not None
+        days = (run.end - s.end).days
+        if days < 1:
+            raise ScenarioError(
+                self.scenario_file.source,
+                "run.end",
+                f"must be after the last report used for {s.name} ({s.end}), got {run.end}",
+            )
+        return days
+
+
+@dataclass(frozen=True, eq=False)
+class SeriesResult:
+    """One series of a run: its data, fitted model and one projection per scenario."""
+
+    series: DailySeries
+    model: FittedModel
+    projections: dict[str, Projection]
+    record: int
+    seconds: float
+
+
+@dataclass(frozen=True, eq=False)
+class RunResult:
+    """Everything a run computed, before anything is written."""
+
+    prepared: Prepared
+    results: tuple[SeriesResult, ...]
+    samples: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def scenario_file(self) -> ScenarioFile:
+        return self.prepared.scenario_file
+
+    @property
+    def reported_by(self) -> str:
+        return self.prepared.data.reported_by
+
+
+def _data_ref(sf: ScenarioFile) -> str:
+    """``data.source``: a source name, or a path taken relative to the scenario file."""
+    ref = sf.data.source
+    if ref in SOURCES or Path(ref).is_absolute():
+        return ref
+    beside = Path(sf.source).parent / ref
+    return str(beside) if beside.exists() else ref
+
+
+def prepare(
+    scenario: ScenarioFile | str | Path,
+    *,
+    seed: int | None = None,
+    paths: int | None = None,
+    cache: str | os.PathLike[str] | None = None,
+) -> Prepared:
+    """Load a scenario file's data and build its daily series.
+
+    Parameters
+    ----------
+    scenario
+        A validated :class:`ScenarioFile` or the path of a scenario file.
+    seed, paths
+        Override the file's ``run.seed`` and ``run.paths``.
+    cache
+        Cache directory of fetched sources.
+
+    Raises
+    ------
+    AttritionError
+        Invalid file, unreadable or unsuitable data (one-line message naming where).
+    """
+    digest = ""
+    if not isinstance(scenario, ScenarioFile):
+        digest = hashlib.sha256(Path(scenario).read_bytes()).hexdigest()
+        scenario = load_scenario_file(scenario)
+    elif Path(scenario.source).is_file():
+        digest = hashlib.sha256(Path(scenario.source).read_bytes()).hexdigest()
+    sf = scenario
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ScenarioError(sf.source, "--seed", f"must be a whole number >= 0, got {seed!r}")
+    if paths is not None and (isinstance(paths, bool) or not isinstance(paths, int) or paths < 1):
+        raise ScenarioError(sf.source, "--paths", f"must be a whole number >= 1, got {paths!r}")
+    data = load(
+        _data_ref(sf), series=list(sf.data.series), reported_by=sf.data.reported_by, cache=cache
+    )
+    series = tuple(
+        daily_series(data, name, as_of=sf.run.as_of, policy=sf.data.policy)
+        for name in sf.data.series
+    )
+    prepared = Prepared(
+        scenario_file=sf,
+        scenario_sha256=digest,
+        data=data,
+        series=series,
+        seed=sf.run.seed if seed is None else seed,
+        paths=sf.run.paths if paths is None else paths,
+    )
+    for s in series:
+        prepared.horizon(s)  # a bad end date fails before any work
+    return prepared
+
+
+def project_series(
+    prepared: Prepared,
+    index: int,
+    *,
+    samples: int = 0,
+    progress: Callable[[int], object] | None = None,
+) -> SeriesResult:
+    """Fit the file's model to series `index` and project it under every scenario.
+
+    Depends only on the prepared inputs, the seed and the series' name: the same result in
+    any process and in any order.
+    """
+    start = time.perf_counter()
+    sf = prepared.scenario_file
+    s = prepared.series[index]
+    model = fit(sf.model, s)
+    record = int(s.y.max())
+    projections = project(
+        model,
+        sf.scenarios,
+        horizon=prepared.horizon(s),
+        n_paths=prepared.paths,
+        seed=prepared.seed,
+        series_key=series_key(s.name),
+        levels=sf.outputs.quantiles,
+        thresholds=sf.outputs.thresholds_for(s.name),
+        record=record,
+        reference=sf.reference.name,
+        keep_paths=min(samples, prepared.paths),
+        progress=progress,
+    )
+    return SeriesResult(s, model, projections, record, time.perf_counter() - start)
+
+
+def run(
+    scenario: ScenarioFile | str | Path,
+    *,
+    seed: int | None = None,
+    paths: int | None = None,
+    samples: int = 0,
+    cache: str | os.PathLike[str] | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> RunResult:
+    """Run a scenario file in this process and return the results (nothing is written).
+
+    `progress` is called with the number of days simulated, block by block, series by series
+    (a run simulates ``sum of horizons`` days in all).
+
+    Examples
+    --------
+    >>> from simulate.scenarios import parse_scenario
+    >>> sf = parse_scenario({
+    ...     "run": {"name": "doc", "seed": 1, "paths": 200, "horizon": 30},
+    ...     "data": {"source": "example", "series": ["personnel"]},
+    ...     "model": {"kind": "trend-nb"},
+    ...     "scenario": [{"name": "status-quo"}],
+    ... }, source="doc.toml")
+    >>> result = run(sf)
+    >>> p = result.results[0].projections["status-quo"]
+    >>> p.cum_quantiles.shape
+    (30, 23)
+    """
+    t0 = time.perf_counter()
+    prepared = prepare(scenario, seed=seed, paths=paths, cache=cache)
+    t1 = time.perf_counter()
+    results = tuple(
+        project_series(prepared, i, samples=samples, progress=progress)
+        for i in range(len(prepared.series))
+    )
+    timings = {"prepare_seconds": t1 - t0, "project_seconds": time.perf_counter() - t1}
+    return RunResult(prepared, results, samples, timings)
+
+
+def explain(
+    prepared: Prepared, *, n_paths: int = EXPLAIN_PATHS
+) -> tuple[list[FittedModel], pl.DataFrame]:
+    """Fit every series and tabulate the scenario-adjusted median intensity per month.
+
+    The intensity is the expected reported daily figure (no observation noise), with the
+    model's parameter and process uncertainty and each scenario's factors applied path by path
+    (:data:`EXPLAIN_PATHS` paths). For each calendar month of the horizon the table gives the
+    median over paths of the month's mean daily intensity.
+
+    Returns
+    -------
+    (models, table)
+        The fitted models in series order, and a table with columns ``series``, ``scenario``,
+        ``month``, ``days`` (days of the month inside the horizon), ``median_daily``
+        (median over paths of the mean expected daily figure) and ``median_month_total``
+        (median over paths of the month's expected total).
+    """
+    sf = prepared.scenario_file
+    models: list[FittedModel] = []
+    rows: list[dict[str, object]] = []
+    for s in prepared.series:
+        model = fit(sf.model, s)
+        models.append(model)
+        horizon = prepared.horizon(s)
+        key = series_key(s.name)
+        dates = np.datetime64(model.origin + timedelta(days=1), "D") + np.arange(horizon)
+        seed = seed_sequence(prepared.seed)
+        # the engine's keys: the intensity paths of the run's first `n_paths` paths
+        mu = model.start_paths(n_paths, seed=child(seed, key)).step(horizon)
+        months = dates.astype("datetime64[M]")
+        edges = np.flatnonzero(np.diff(months.astype(np.int64))) + 1
+        bounds = list(zip(np.r_[0, edges], np.r_[edges, horizon], strict=True))
+        for sc in sf.scenarios:
+            draws = scenario_draws(sc, seed, key, n_paths)
+            adjusted = mu * adjustment_factors(sc, dates, draws, n_paths=n_paths)
+            for i, j in bounds:
+                month_mean = adjusted[i:j].mean(axis=0)
+                rows.append(
+                    {
+                        "series": s.name,
+                        "scenario": sc.name,
+                        "month": str(months[i]),
+                        "days": int(j - i),
+                        "median_daily": float(np.median(month_mean)),
+                        "median_month_total": float(np.median(month_mean * (j - i))),
+                    }
+                )
+    return models, pl.DataFrame(rows)
