@@ -582,6 +582,10 @@ def run_cmd(
         )  # fmt: skip
     except AttritionError as exc:
         raise click.UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        # Run directories are renamed into place only when complete: nothing half-written.
+        click.echo("\ninterrupted: runs not yet written were abandoned", err=True)
+        sys.exit(130)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
