@@ -687,6 +687,165 @@ def validate_cmd(run_dirs: tuple[str, ...]) -> None:
         sys.exit(1)
 
 
+# --------------------------------------------------------------------------- backtest
+
+
+def _kinds(_ctx: click.Context, _param: click.Parameter, value: str | None) -> list[str] | None:
+    from .models import MODEL_KINDS
+
+    if value is None:
+        return None
+    kinds = [v.strip() for v in value.split(",") if v.strip()]
+    for k in kinds:
+        if k not in MODEL_KINDS:
+            raise click.BadParameter(
+                f"{k!r} is not a model; expected some of {', '.join(MODEL_KINDS)}"
+            )
+    if not kinds:
+        raise click.BadParameter("name one or more models separated by commas")
+    return kinds
+
+
+@cli.command("backtest")
+@click.argument("inputs", nargs=-1, required=True, metavar="SCENARIO.toml | DATA...")
+@click.option("--series", "series", callback=_series, default=None,
+              help="Series to backtest (default: the file's, or personnel).")  # fmt: skip
+@click.option("--models", callback=_kinds, default=None,
+              help="Models to compare, e.g. analog,local-trend (default: the file's model, "
+              "or analog). naive and bootstrap always run as baselines.")  # fmt: skip
+@click.option("--window", type=click.IntRange(min=14), default=None,
+              help="Fit window in days (default: the file's, or 180).")  # fmt: skip
+@click.option("--every", type=click.IntRange(min=1), default=28, show_default=True,
+              help="Days between origins.")  # fmt: skip
+@click.option("--horizon", type=click.IntRange(min=7), default=90, show_default=True,
+              help="Days projected from each origin.")  # fmt: skip
+@click.option("--start", type=str, callback=_date, default=None,
+              help="First origin (default: two years before the last report).")  # fmt: skip
+@click.option("--end", type=str, callback=_date, default=None,
+              help="Last origin (default: the last report minus the horizon).")  # fmt: skip
+@click.option("--train-start", type=str, callback=_date, default=None,
+              help="Ignore figures before this date (the data policy's start).")  # fmt: skip
+@click.option("--paths", type=click.IntRange(min=100), default=2000, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Seed (default: the file's run.seed, or 0).")  # fmt: skip
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Output directory (default: outputs/<name>-backtest).")  # fmt: skip
+@click.option("--charts/--no-charts", default=True, show_default=True)
+@click.option("--force", is_flag=True, help="Replace an existing output directory.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
+@click.option("--cache", type=click.Path(file_okay=False), default=None,
+              help="Cache directory of fetched sources.")  # fmt: skip
+def backtest_cmd(
+    inputs: tuple[str, ...],
+    series: list[str] | None,
+    models: list[str] | None,
+    window: int | None,
+    every: int,
+    horizon: int,
+    start: date | None,
+    end: date | None,
+    train_start: date | None,
+    paths: int,
+    seed: int | None,
+    out: str | None,
+    charts: bool,
+    force: bool,
+    quiet: bool,
+    cache: str | None,
+) -> None:
+    """Rolling-origin backtest: fit on the figures reported up to each origin, project,
+    and score against what was reported afterwards.
+
+    Give a scenario file (its data, series, data policy and model) or data files / source
+    names with --series and --models. Writes scores.csv, summary.csv, pit.csv, reliability.png,
+    bands-<series>.png and manifest.json, and prints coverage and skill per series.
+    """
+    from dataclasses import replace as dc_replace
+
+    from .backtest import backtest, default_origins
+    from .backtest_report import render_summary, write_backtest
+    from .data import load
+    from .models import ModelSpec, daily_series
+    from .pipeline import _data_ref
+    from .scenarios import load_scenario_file
+
+    try:
+        if len(inputs) == 1 and inputs[0].endswith(".toml"):
+            sf = load_scenario_file(inputs[0])
+            data = load(_data_ref(sf), series=list(sf.data.series),
+                        reported_by=sf.data.reported_by, cache=cache)  # fmt: skip
+            names = list(series or sf.data.series)
+            policy = sf.data.policy
+            base_spec = sf.model if window is None else dc_replace(sf.model, window=window)
+            kinds = models or [sf.model.kind]
+            name = f"{sf.run.name}-backtest"
+            seed = sf.run.seed if seed is None else seed
+        else:
+            names = series or ["personnel"]
+            data = load(*inputs, series=names, cache=cache)
+            policy = None
+            base_spec = ModelSpec("analog", window=window or 180)
+            kinds = models or ["analog"]
+            name = f"{data.source}-backtest"
+            seed = 0 if seed is None else seed
+        if train_start is not None:
+            from .data.policy import DataPolicy
+
+            p0 = policy or DataPolicy()
+            policy = dc_replace(p0, start=train_start)
+        specs: list[ModelSpec] = []
+        for k in [*kinds, "naive", "bootstrap"]:
+            if k in [s.kind for s in specs]:
+                continue
+            opts = base_spec.options if k == base_spec.kind else {}
+            specs.append(ModelSpec(k, window=base_spec.window, options=opts))  # type: ignore[arg-type]
+        ends = {n: daily_series(data, n, policy=policy).end for n in names}
+        origins = sorted(
+            {
+                d
+                for n in names
+                for d in default_origins(
+                    ends[n], horizon=horizon, every=every, start=start, last=end
+                )  # fmt: skip
+            }
+        )
+        if not origins:
+            raise click.BadParameter("no origin between --start and --end leaves a full horizon")
+        target = Path(out) if out is not None else Path("outputs") / name
+        if target.exists() and not force:
+            raise OutputExistsError(f"{target}: already exists; use --force to replace it")
+        bar: Any = None
+        if _show_progress(quiet):
+            bar = click.progressbar(length=len(origins) * len(names), label="backtesting",
+                                    file=sys.stderr)  # fmt: skip
+            bar.__enter__()
+        try:
+            result = backtest(
+                data, names, specs, origins=origins, horizon=horizon, n_paths=paths,
+                seed=seed, policy=policy, progress=None if bar is None else bar.update,
+            )  # fmt: skip
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+        config = {"inputs": list(inputs), "every": every, "horizon": horizon,
+                  "train_start": None if train_start is None else train_start.isoformat(),
+                  "models": [s.to_dict() for s in specs]}  # fmt: skip
+        write_backtest(result, target, reference_model=kinds[0], force=force, charts=charts,
+                       config=config)  # fmt: skip
+    except AttritionError as exc:
+        if isinstance(exc, ScenarioError):
+            raise click.UsageError(str(exc)) from None
+        _fail(exc)
+    if not quiet:
+        from .backtest import summarise
+
+        click.echo(f"{target}: {len(result.origins)} origins x {len(names)} series in "
+                   f"{result.seconds:.1f} s")  # fmt: skip
+        click.echo(render_summary(summarise(result.scores), result.reported_by))
+        for f in result.failures:
+            click.echo(f"skipped: {f}", err=True)
+
+
 @cli.command("fetch")
 @click.argument("source", required=False)
 @click.option(

@@ -176,12 +176,7 @@ def write_run(
         The new files failed validation (nothing is written then).
     """
     target = Path(out_dir)
-    if target.exists() and not force:
-        raise OutputExistsError(f"{target}: already exists; use --force to replace it")
-    if target.exists() and not target.is_dir():
-        raise OutputExistsError(f"{target}: is a file; expected a run directory")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    tmp = staging_dir(target, force)
     try:
         files = _write_files(result, tmp, charts, chart_maker)
         doc = manifest(result, files)
@@ -192,22 +187,35 @@ def write_run(
                 f"{target}: the run's own files failed validation ({len(problems)} problems); "
                 f"first: {problems[0]}"
             )
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)
-        if target.exists():
-            old = Path(
-                tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent)
-            )
-            os.replace(target, old / "run")
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
+        publish(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def staging_dir(target: Path, force: bool) -> Path:
+    """A hidden temporary directory beside `target` to build it in (checks `force` first)."""
+    if target.exists() and not force:
+        raise OutputExistsError(f"{target}: already exists; use --force to replace it")
+    if target.exists() and not target.is_dir():
+        raise OutputExistsError(f"{target}: is a file; expected a directory")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+
+
+def publish(tmp: Path, target: Path) -> None:
+    """Move a complete directory into place, replacing `target` only once `tmp` is complete."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+        os.replace(target, old / "run")
+        os.replace(tmp, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, target)
 
 
 def _write_files(

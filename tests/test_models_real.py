@@ -43,12 +43,15 @@ def test_every_model_fits_every_real_series(
     assert len(all_series) >= 40
     fitted = 0
     for source, name, s in all_series:
-        y = s.tail(window).y  # type: ignore[attr-defined]
+        # analog learns from the whole history whatever the window
+        y = s.tail(None if kind == "analog" else window).y  # type: ignore[attr-defined]
         try:
             model = fit(ModelSpec(kind, window=window), s)  # type: ignore[arg-type]
         except ModelError as exc:
             # only a window without any reported loss may be refused, with a clear reason
-            assert not y.any(), f"{kind} refused {source}/{name}: {exc}"
+            # (and, for analog, a history too short for a 56-day level and a 90-day segment)
+            short = kind == "analog" and len(y) < 147 and "needs at least 147" in str(exc)
+            assert short or not y.any(), f"{kind} refused {source}/{name}: {exc}"
             assert "\n" not in str(exc) and name in str(exc)
             continue
         fitted += 1

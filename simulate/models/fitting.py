@@ -22,6 +22,7 @@ _FITTERS = {
     "changepoint": ("changepoint", "fit_changepoint"),
     "bootstrap": ("empirical", "fit_bootstrap"),
     "naive": ("empirical", "fit_naive"),
+    "analog": ("analog", "fit_analog"),
 }
 
 #: Quantile levels of the in-sample pinball loss (the forecast hubs' 23 levels).
@@ -60,7 +61,8 @@ def fit(spec: ModelSpec, series: DailySeries) -> FittedModel:
     >>> model.n_obs, model.origin.isoformat()
     (180, '2025-12-30')
     """
-    window = series.tail(spec.window)
+    # `analog` learns from the whole history (recency-weighted); the others from the window
+    window = series if spec.kind == "analog" else series.tail(spec.window)
     if len(window.y) < MIN_DAYS:
         raise ModelError(
             f"series {series.name!r}: {len(window.y)} daily figures in the window; at least "

@@ -12,8 +12,15 @@ from ..errors import ModelError
 
 __all__ = ["ModelKind", "MODEL_KINDS", "DEFAULT_OPTIONS", "ModelSpec", "DEFAULT_WINDOW"]
 
-ModelKind = Literal["trend-nb", "local-trend", "changepoint", "bootstrap", "naive"]
-MODEL_KINDS: tuple[str, ...] = ("trend-nb", "local-trend", "changepoint", "bootstrap", "naive")
+ModelKind = Literal["trend-nb", "local-trend", "changepoint", "bootstrap", "naive", "analog"]
+MODEL_KINDS: tuple[str, ...] = (
+    "trend-nb",
+    "local-trend",
+    "changepoint",
+    "bootstrap",
+    "naive",
+    "analog",
+)
 
 #: Trailing fit window (days) when a spec does not say.
 DEFAULT_WINDOW = 180
@@ -32,6 +39,9 @@ DEFAULT_OPTIONS: dict[str, dict[str, bool | int | float]] = {
     "bootstrap": {"block": 7, "recent": 56},
     # each future day drawn independently from the last `k` days
     "naive": {"k": 28},
+    # today's level times the past's movements relative to its level, weighted by recency
+    # (whole history; `window` is not used); see simulate.models.analog
+    "analog": {"segment": 90, "half_life": 365.0, "drift": False},
 }
 
 

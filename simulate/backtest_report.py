@@ -1,0 +1,200 @@
+"""Backtest outputs: tables, charts and the terminal summary; written as one directory.
+
+``scores.csv`` (per origin, series, model, target, horizon and scale), ``summary.csv``
+(:func:`simulate.backtest.summarise`), ``pit.csv`` (PIT histogram, 10 bins), ``reliability.png``
+(nominal against empirical coverage per target), ``bands-<series>.png`` (the reference model's
+80% bands of the 30-day totals at every origin against what was reported) and
+``manifest.json``. The directory is built beside its target and moved into place complete.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from .backtest import INTERVALS, BacktestResult, summarise
+from .rundir import projection_caveat, publish, staging_dir
+
+__all__ = ["pit_table", "render_summary", "write_backtest", "TARGET_GROUPS"]
+
+#: The summary rows shown on the terminal and in the reliability chart.
+TARGET_GROUPS = ("daily", "total30", "total90")
+
+
+def pit_table(scores: pl.DataFrame, bins: int = 10) -> pl.DataFrame:
+    """PIT histogram (share of forecasts per bin) per series, model and target, natural scale."""
+    nat = scores.filter(pl.col("scale") == "natural")
+    b = (pl.col("pit") * bins).floor().clip(0, bins - 1).cast(pl.Int64)
+    counts = nat.group_by("series", "model", "target", b.alias("bin")).agg(n=pl.len())
+    totals = counts.group_by("series", "model", "target").agg(total=pl.col("n").sum())
+    return (
+        counts.join(totals, on=["series", "model", "target"])
+        .with_columns(
+            bin_start=pl.col("bin") / bins,
+            bin_end=(pl.col("bin") + 1) / bins,
+            share=pl.col("n") / pl.col("total"),
+        )
+        .select("series", "model", "target", "bin_start", "bin_end", "n", "share")
+        .sort("series", "model", "target", "bin_start")
+    )
+
+
+def render_summary(summary: pl.DataFrame, reporter: str) -> str:
+    """Coverage and skill per series, model and target, as a plain-text table."""
+    lines = [
+        f"Backtest of projections of the figures as reported by {reporter}",
+        f"{'series':<11}{'model':<12}{'target':<9}{'n':>6}{'cov50':>7}{'cov80':>7}"
+        f"{'cov95':>7}{'WIS':>11}{'skill':>8}{'vs boot':>8}",
+    ]
+    rows = summary.filter(pl.col("group").is_in(TARGET_GROUPS))
+    for r in rows.iter_rows(named=True):
+        skill = r.get("skill")
+        boot = r.get("skill_vs_bootstrap")
+        lines.append(
+            f"{r['series']:<11}{r['model']:<12}{r['group']:<9}{r['n']:>6}"
+            f"{r['cov50']:>7.2f}{r['cov80']:>7.2f}{r['cov95']:>7.2f}{r['wis']:>11,.1f}"
+            f"{'' if skill is None else f'{skill:+.0%}':>8}"
+            f"{'' if boot is None else f'{boot:+.0%}':>8}"
+        )
+    lines.append(
+        "cov: share of reported figures inside the central 50/80/95% bands; skill: 1 - WIS / "
+        "WIS of naive (vs boot: of bootstrap)"
+    )
+    return "\n".join(lines)
+
+
+def _png(fig: Figure) -> bytes:
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def reliability_chart(summary: pl.DataFrame, reporter: str) -> bytes:
+    """Nominal against empirical coverage of the central intervals, per target and model."""
+    targets = [g for g in TARGET_GROUPS if g in set(summary["group"])]
+    fig = Figure(figsize=(4 * max(len(targets), 1), 4.6), dpi=100)
+    nominal = np.array(INTERVALS)
+    all_models = sorted(set(summary["model"]))
+    for i, target in enumerate(targets):
+        ax = fig.add_subplot(1, len(targets), i + 1)
+        ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+        part = summary.filter(pl.col("group") == target)
+        for model in sorted(set(part["model"])):
+            rows = part.filter(pl.col("model") == model)
+            cov = rows.select("cov50", "cov80", "cov95").to_numpy()
+            for k, series_cov in enumerate(cov):
+                ax.plot(nominal, series_cov, marker="o", markersize=3, linewidth=0.8,
+                        label=model if k == 0 else None,
+                        color=f"C{all_models.index(model)}")  # fmt: skip
+        ax.set_title(target, fontsize=10)
+        ax.set_xlim(0.4, 1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("nominal coverage")
+        if i == 0:
+            ax.set_ylabel("share of reported figures inside")
+            ax.legend(fontsize=7, loc="upper left")
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"Backtest coverage, one line per series: figures as reported by {reporter}",
+                 fontsize=9)  # fmt: skip
+    fig.subplots_adjust(left=0.07, right=0.98, top=0.85, bottom=0.14, wspace=0.25)
+    return _png(fig)
+
+
+def bands_chart(result: BacktestResult, series: str, model: str) -> bytes:
+    """The model's 80% bands of the 30-day totals at every origin against what was reported."""
+    rows = result.scores.filter(
+        (pl.col("series") == series) & (pl.col("model") == model)
+        & (pl.col("target") == "total30") & (pl.col("scale") == "natural")
+    ).sort("origin", "horizon")  # fmt: skip
+    fig = Figure(figsize=(10, 4.5), dpi=100)
+    ax = fig.add_subplot(1, 1, 1)
+    for r in rows.iter_rows(named=True):
+        start = r["origin"] + np.timedelta64(int(r["horizon"]) - 30, "D")
+        end = r["origin"] + np.timedelta64(int(r["horizon"]), "D")
+        inside = r["lo80"] <= r["observed"] <= r["hi80"]
+        ax.fill_between([start, end], r["lo80"] / 30, r["hi80"] / 30, color="C0", alpha=0.25,
+                        linewidth=0)  # fmt: skip
+        ax.plot([start, end], [r["median"] / 30] * 2, color="C0", linewidth=0.8)
+        ax.plot([start, end], [r["observed"] / 30] * 2, color="black" if inside else "C3",
+                linewidth=1.5)  # fmt: skip
+    ax.set_ylabel("daily average over 30 days (as reported)")
+    ax.set_title(
+        f"{series}: {model} 80% bands of 30-day totals from each origin (blue) and what was "
+        f"reported (black inside, red outside)\nfigures as reported by {result.reported_by}",
+        fontsize=8,
+    )  # fmt: skip
+    ax.grid(alpha=0.3)
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.1)
+    return _png(fig)
+
+
+def write_backtest(
+    result: BacktestResult,
+    out_dir: str | os.PathLike[str],
+    *,
+    reference_model: str,
+    force: bool = False,
+    charts: bool = True,
+    config: dict[str, Any] | None = None,
+) -> Path:
+    """Write the backtest directory atomically; return its path."""
+    target = Path(out_dir)
+    tmp = staging_dir(target, force)
+    try:
+        summary = summarise(result.scores)
+        files: dict[str, pl.DataFrame] = {
+            "scores.csv": result.scores.with_columns(reported_by=pl.lit(result.reported_by)),
+            "summary.csv": summary.with_columns(reported_by=pl.lit(result.reported_by)),
+            "pit.csv": pit_table(result.scores).with_columns(
+                reported_by=pl.lit(result.reported_by)
+            ),
+        }
+        for name, frame in files.items():
+            frame.write_csv(tmp / name, null_value="NA", date_format="%Y-%m-%d")
+        pngs: list[str] = []
+        if charts:
+            (tmp / "reliability.png").write_bytes(reliability_chart(summary, result.reported_by))
+            pngs.append("reliability.png")
+            for s in result.series:
+                name = f"bands-{s}.png"
+                (tmp / name).write_bytes(bands_chart(result, s, reference_model))
+                pngs.append(name)
+        manifest = {
+            "tool": "attrition backtest",
+            "caveat": projection_caveat(result.reported_by),
+            "reported_by": result.reported_by,
+            "series": list(result.series),
+            "models": list(result.models),
+            "reference_model": reference_model,
+            "origins": [d.isoformat() for d in result.origins],
+            "horizon": result.horizon,
+            "paths": result.n_paths,
+            "seed": result.seed,
+            "config": config or {},
+            "failures": list(result.failures),
+            "outputs": {
+                **{n: {"rows": f.height} for n, f in files.items()},
+                **{n: {} for n in pngs},
+            },
+            "timings": {
+                "seconds": round(result.seconds, 3),
+                "written_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        publish(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target

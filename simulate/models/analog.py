@@ -1,0 +1,163 @@
+"""``analog``: today's level times what followed similar moments in the series' own past.
+
+In one sentence: *the model takes the current level of the daily figures and lets the next
+days unfold the way they unfolded, relative to the level of the time, after the days of the
+series' own past — nearer past more often — so the ranges widen with the horizon exactly as
+much as they did before.*
+
+The model
+---------
+The level on day ``t`` is the average of the mean daily figure over the last 7, 14, 28 and 56
+days (a blend of windows: none of them is best on every series and horizon; on the General Staff
+series the blend's 30- and 90-day totals are within a few percent of the best single window).
+For every past day ``a`` with ``segment`` later days known (an *analog*), the ratios
+``r_a(h) = y[a + h] / level[a]`` for ``h = 1 .. segment`` record how the figures moved relative to
+the level. A simulated path picks one analog (with weight ``0.5 ** (age / half_life)``, age in
+days before the origin) and reports ``level[origin] * r_a(h) / m(h)``, where ``m(h)`` is the
+weighted mean of ``r_a(h)`` over the analogs (smoothed over 7 days of ``h``). Dividing by ``m``
+removes the average drift of the past (``drift = false``, the default): the past's growth is
+not extrapolated — the model's mean stays at today's level — while the spread of the past's
+movements around it, including day-to-day noise, runs of zeros, surges and lulls, is kept. With
+``drift = true`` the past's average movement is kept as well.
+
+Longer horizons chain segments: after ``segment`` days each path computes its own level from
+its last 56 simulated days and picks a new analog, so paths wander further the longer they run.
+
+Nothing is estimated by optimisation: the parameters reported are the level and the number of
+analogs (and the effective number after weighting). Paths are reported figures already
+(``empirical`` observation, rounded to the series' granularity); parameter uncertainty is the
+spread of the analogs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ModelError
+from .base import FittedModel, pearson_diagnostics
+from .observation import ObservationModel
+from .series import DailySeries
+from .spec import ModelSpec
+
+__all__ = ["fit_analog", "LEVEL_WINDOWS", "level_of"]
+
+#: Windows (days) whose means are averaged into the level.
+LEVEL_WINDOWS = (7, 14, 28, 56)
+_HISTORY = max(LEVEL_WINDOWS)
+_FLOOR = 0.5 / _HISTORY
+
+
+def level_of(y: np.ndarray) -> np.ndarray:
+    """Level after each day: mean over :data:`LEVEL_WINDOWS` of trailing means, along axis 0.
+
+    For ``y`` of shape ``(n, ...)`` returns shape ``(n - 55, ...)``: the level after days
+    ``55 .. n - 1``.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    c = np.concatenate([np.zeros((1, *y.shape[1:])), np.cumsum(y, axis=0)])
+    n = y.shape[0]
+    end = np.arange(_HISTORY, n + 1)
+    out = np.zeros((end.size, *y.shape[1:]))
+    for w in LEVEL_WINDOWS:
+        out += (c[end] - c[end - w]) / w
+    return out / len(LEVEL_WINDOWS)
+
+
+class _AnalogPaths:
+    def __init__(
+        self,
+        ratios: np.ndarray,
+        weights: np.ndarray,
+        level: float,
+        tail: np.ndarray,
+        n_paths: int,
+        rng: np.random.Generator,
+    ) -> None:
+        self.ratios = ratios  # (segment, n_analogs), drift removed
+        self.weights = weights
+        self.segment = ratios.shape[0]
+        self.n = n_paths
+        self.rng = rng
+        self.day = 0
+        self.level = np.full(n_paths, level)
+        self.pick = np.zeros(n_paths, dtype=np.int64)
+        # the last 56 days of every path, to compute its own level for the next segment
+        self.recent = np.repeat(tail.astype(np.float64)[:, None], n_paths, axis=1)
+
+    def step(self, days: int) -> np.ndarray:
+        out = np.empty((days, self.n))
+        i = 0
+        while i < days:  # a loop over segments within the block, never over paths
+            day = self.day + i
+            offset = day % self.segment
+            if offset == 0:
+                if day > 0:
+                    done = np.concatenate([self.recent, out[:i]])[-_HISTORY:]
+                    self.level = np.maximum(level_of(done)[-1], _FLOOR)
+                self.pick = self.rng.choice(self.weights.size, size=self.n, p=self.weights)
+            j = min(days, i + self.segment - offset)
+            out[i:j] = self.level * self.ratios[offset : offset + (j - i)][:, self.pick]
+            i = j
+        self.day += days
+        self.recent = np.concatenate([self.recent, out])[-_HISTORY:]
+        return out
+
+
+def fit_analog(spec: ModelSpec, s: DailySeries) -> FittedModel:
+    """Fit the ``analog`` model to the whole series `s` (see the module docstring)."""
+    segment = int(spec.option("segment"))
+    half_life = float(spec.option("half_life"))
+    drift = bool(spec.option("drift"))
+    y = s.y.astype(np.float64)
+    lv = level_of(y)  # lv[k] is the level after day k + 55
+    first = _HISTORY - 1
+    last = len(y) - 1 - segment  # the last analog day with `segment` days after it
+    if last < first + 1:
+        raise ModelError(
+            f"series {s.name!r}: {len(y)} daily figures; the analog model needs at least "
+            f"{_HISTORY + segment + 1} (a {_HISTORY}-day level and {segment} days after it)"
+        )
+    days = np.arange(first, last + 1)
+    # A quiet spell has level 0; the floor (half a figure in 56 days) keeps its ratios finite,
+    # so a sparse series replays what followed its past quiet spells.
+    base = np.maximum(lv[days - first], _FLOOR)
+    idx = days[None, :] + np.arange(1, segment + 1)[:, None]
+    ratios = y[idx] / base[None, :]
+    age = (len(y) - 1 - days).astype(np.float64)
+    weights = 0.5 ** (age / half_life)
+    weights /= weights.sum()
+    if not drift:
+        m = ratios @ weights
+        pad = np.r_[np.full(3, m[0]), m, np.full(3, m[-1])]
+        m = np.convolve(pad, np.ones(7) / 7, mode="valid")
+        ratios = ratios / np.maximum(m, 1e-12)[:, None]
+    level = max(float(level_of(y)[-1]), _FLOOR)
+    tail = y[-_HISTORY:]
+    n_eff = float(1.0 / np.sum(weights**2))
+
+    def factory(
+        n_paths: int,
+        param_rng: np.random.Generator,
+        proc_rng: np.random.Generator,
+        _extra: np.random.Generator,
+    ) -> _AnalogPaths:
+        del proc_rng
+        return _AnalogPaths(ratios, weights, level, tail, n_paths, param_rng)
+
+    window = y[-min(len(y), 180) :]
+    mu = np.full(len(window), level)
+    diagnostics = pearson_diagnostics(window, mu, np.full(len(window), max(window.var(), 1e-12)))
+    return FittedModel.for_series(
+        spec,
+        s,
+        params={"level": level, "analogs": float(days.size), "effective_analogs": n_eff},
+        stderr={"level": float("nan"), "analogs": float("nan"), "effective_analogs": float("nan")},
+        cov=None,
+        loglik=None,
+        aic=None,
+        fitted=np.full(len(y), level),
+        observation=ObservationModel("empirical", granularity=s.granularity),
+        diagnostics=diagnostics,
+        path_factory=factory,
+        empirical=tail,
+    )

@@ -1,0 +1,99 @@
+"""Tests of the ``analog`` model (simulate/models/analog.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulate.errors import ModelError
+from simulate.models import DailySeries, ModelSpec, fit
+from simulate.models.analog import LEVEL_WINDOWS, level_of
+
+
+def _poisson(mean: np.ndarray, seed: int) -> DailySeries:
+    return DailySeries.from_counts(np.random.default_rng(seed).poisson(mean))
+
+
+def test_level_is_the_blend_of_trailing_means() -> None:
+    y = np.arange(100, dtype=float)
+    lv = level_of(y)
+    assert lv.shape == (100 - 55,)
+    expect = np.mean([y[100 - w :].mean() for w in LEVEL_WINDOWS])
+    assert lv[-1] == pytest.approx(expect)
+    # along axis 0 for several paths at once
+    two = level_of(np.column_stack([y, 2 * y]))
+    np.testing.assert_allclose(two[:, 1], 2 * lv)
+
+
+def test_mean_stays_at_the_current_level_without_drift() -> None:
+    """Drift removed: the mean projected figure at every horizon is today's level, within
+    Monte-Carlo error (20,000 paths; 4 standard errors)."""
+    t = np.arange(1200)
+    s = _poisson(40 * np.exp(0.001 * t), seed=3)  # growing: the past drifts upwards
+    model = fit(ModelSpec("analog"), s)
+    level = model.params["level"]
+    _, y = model.simulate(90, 20_000, seed=1)
+    means = y.mean(axis=1)
+    se = y.std(axis=1) / np.sqrt(y.shape[1])
+    # the drift-normalisation is smoothed over 7 days of the horizon: allow 1% for that
+    assert np.all(np.abs(means - level) <= 4 * se + 0.01 * level)
+    with_drift = fit(ModelSpec("analog", options={"drift": True}), s)
+    _, yd = with_drift.simulate(90, 20_000, seed=1)
+    # with drift, the past's growth of about 0.1% a day comes back: ~ +4.5% over 45 days
+    growth = yd[60:].mean() / yd[:30].mean()
+    assert 1.02 < growth < 1.08
+
+
+def test_bands_widen_with_the_horizon_and_chain_past_one_segment() -> None:
+    t = np.arange(1500)
+    rng = np.random.default_rng(5)
+    x = np.zeros(t.size)
+    for i in range(1, t.size):  # an AR(1) log intensity: the level wanders
+        x[i] = 0.99 * x[i - 1] + rng.normal(0, 0.03)
+    s = DailySeries.from_counts(rng.poisson(100 * np.exp(x)))
+    model = fit(ModelSpec("analog", options={"segment": 60}), s)
+    _, y = model.simulate(200, 4000, seed=2)
+    assert (y >= 0).all()
+    week = lambda d: y[d : d + 7].sum(axis=0)  # noqa: E731
+    spread = [np.subtract(*np.quantile(week(d), [0.9, 0.1])) for d in (0, 50, 120, 190)]
+    assert spread[0] < spread[1] < spread[3]  # wider further out, across segment boundaries
+    assert spread[2] < spread[3] * 1.1
+
+
+def test_recent_analogs_weigh_more_with_a_short_half_life() -> None:
+    """First half volatile, second half calm: a short half-life learns the calm spread."""
+    rng = np.random.default_rng(7)
+    n = 1400
+    level = np.where(np.arange(n) < n // 2, 60 * np.exp(rng.normal(0, 0.6, n)), 60.0)
+    s = DailySeries.from_counts(rng.poisson(level))
+    short = fit(ModelSpec("analog", options={"half_life": 60.0}), s)
+    long = fit(ModelSpec("analog", options={"half_life": 5000.0}), s)
+    assert short.params["effective_analogs"] < long.params["effective_analogs"]
+    width = []
+    for m in (short, long):
+        _, y = m.simulate(30, 4000, seed=3)
+        total = y.sum(axis=0)
+        width.append(np.subtract(*np.quantile(total, [0.9, 0.1])))
+    assert width[0] < 0.7 * width[1]
+
+
+def test_same_seed_same_paths_whatever_the_block() -> None:
+    s = _poisson(np.full(800, 30.0), seed=1)
+    model = fit(ModelSpec("analog", options={"segment": 40}), s)
+    a = model.simulate(100, 300, seed=9, block=7)[1]
+    b = model.simulate(100, 300, seed=9, block=64)[1]
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, model.simulate(100, 300, seed=10)[1])
+
+
+def test_sparse_series_replays_its_quiet_spells() -> None:
+    y = np.zeros(600, dtype=np.int64)
+    y[[100, 250, 400]] = 1
+    model = fit(ModelSpec("analog"), DailySeries.from_counts(y))
+    _, sim = model.simulate(90, 2000, seed=1)
+    assert (sim >= 0).all() and sim.mean() < 0.05
+
+
+def test_too_short_history_is_refused_with_the_reason() -> None:
+    with pytest.raises(ModelError, match="needs at least 147"):
+        fit(ModelSpec("analog"), _poisson(np.full(120, 10.0), seed=1))
