@@ -1,0 +1,183 @@
+"""One call for notebooks: :func:`project` a daily series under the status quo.
+
+The same machinery as ``attrition run`` with a single status-quo scenario, for users who work in
+notebooks and for comparing with other tools fold by fold: dates and daily figures in, a Polars
+quantile table (and on request the joint sample paths) out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any, Literal, overload
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from .backtest import score_paths
+from .data.findings import granularity
+from .errors import ModelError
+from .models import MODEL_KINDS, DailySeries, ModelSpec, fit
+from .rng import child
+from .scenarios import HUB_QUANTILES
+
+__all__ = ["project", "choose_model", "AUTO_CANDIDATES"]
+
+#: Models ``model="auto"`` chooses from.
+AUTO_CANDIDATES = ("analog", "local-trend", "trend-nb", "bootstrap")
+
+
+def _series(
+    dates: Sequence[Any], values: Sequence[Any], name: str, reported_by: str
+) -> DailySeries:
+    d = np.asarray(dates, dtype="datetime64[D]")
+    y = np.asarray(values)
+    if d.ndim != 1 or y.ndim != 1 or d.size != y.size or d.size == 0:
+        raise ModelError(
+            f"dates and values must be 1-D and of the same length; got {d.shape}, {y.shape}"
+        )
+    if np.any(np.diff(d) != np.timedelta64(1, "D")):
+        bad = int(np.flatnonzero(np.diff(d) != np.timedelta64(1, "D"))[0])
+        raise ModelError(f"dates must be consecutive days; {d[bad]} is followed by {d[bad + 1]}")
+    if not np.issubdtype(y.dtype, np.number) or np.any(y < 0) or np.any(y != np.round(y)):
+        raise ModelError("values must be whole numbers >= 0 (daily reported figures)")
+    yi = y.astype(np.int64)
+    start = d[0].astype(object)
+    assert isinstance(start, date)
+    return DailySeries(name, "notebook", reported_by, start, yi, int(yi.sum()), granularity(yi))
+
+
+def _cut(s: DailySeries, n: int) -> DailySeries:
+    """The first `n` days of `s` (its total counted from the series' own start)."""
+    head = s.y[:n]
+    return DailySeries(s.name, s.source, s.reported_by, s.start, head,
+                       int(s.last_total - s.y[n:].sum()), s.granularity)  # fmt: skip
+
+
+def choose_model(
+    s: DailySeries,
+    *,
+    candidates: Sequence[str] = AUTO_CANDIDATES,
+    horizon: int = 30,
+    origins: int = 6,
+    every: int = 28,
+    n_paths: int = 500,
+    seed: int = 0,
+) -> tuple[str, dict[str, float]]:
+    """The candidate with the lowest mean WIS (log1p scale, daily figures and 7/30-day totals)
+    over the most recent `origins` origins, `every` days apart, `horizon` days ahead.
+
+    Returns the chosen kind and every candidate's mean WIS (``inf`` when it could not be
+    fitted at some origin).
+    """
+    ends = [len(s.y) - horizon - k * every for k in range(origins)]
+    ends = [e for e in ends if e >= 60]
+    if not ends:
+        return candidates[0], {}
+    wis: dict[str, float] = {}
+    for kind in candidates:
+        scores = []
+        try:
+            for e in ends:
+                model = fit(ModelSpec(kind), _cut(s, e))  # type: ignore[arg-type]
+                _, y = model.simulate(horizon, n_paths, seed=child(seed, e))
+                sc = score_paths(y.astype(np.int64), s.y[e : e + horizon], model.last_total)
+                keep = sc.filter((pl.col("scale") == "log1p") & (pl.col("target") != "cum"))
+                scores.append(float(keep["wis"].mean()))  # type: ignore[arg-type]
+        except ModelError:
+            wis[kind] = float("inf")
+            continue
+        wis[kind] = float(np.mean(scores))
+    best = min(wis, key=lambda k: (wis[k], candidates.index(k)))
+    return best, wis
+
+
+@overload
+def project(
+    dates: Sequence[Any], values: Sequence[Any], *, horizon: int = ...,
+    quantiles: Sequence[float] = ..., paths: int = ..., model: str = ..., seed: int = ...,
+    samples: Literal[False] = ...,
+    name: str = ..., reported_by: str = ...,
+) -> pl.DataFrame: ...  # fmt: skip
+@overload
+def project(
+    dates: Sequence[Any], values: Sequence[Any], *, horizon: int = ...,
+    quantiles: Sequence[float] = ..., paths: int = ..., model: str = ..., seed: int = ...,
+    samples: Literal[True],
+    name: str = ..., reported_by: str = ...,
+) -> tuple[pl.DataFrame, npt.NDArray[np.int64]]: ...  # fmt: skip
+def project(
+    dates: Sequence[Any],
+    values: Sequence[Any],
+    *,
+    horizon: int = 90,
+    quantiles: Sequence[float] = HUB_QUANTILES,
+    paths: int = 2000,
+    model: str = "auto",
+    seed: int = 0,
+    samples: bool = False,
+    name: str = "series",
+    reported_by: str = "the reporter named by the caller",
+) -> pl.DataFrame | tuple[pl.DataFrame, npt.NDArray[np.int64]]:
+    """Project a daily series of reported figures under the status quo.
+
+    Parameters
+    ----------
+    dates, values
+        Consecutive days and the daily reported figures (whole numbers >= 0).
+    horizon, quantiles, paths, seed
+        Days ahead, quantile levels, simulated paths, seed.
+    model
+        A model kind (see :data:`simulate.models.MODEL_KINDS`) or ``"auto"``: the candidate of
+        :func:`choose_model` that scored best on the series' own recent past.
+    samples
+        Also return the simulated daily figures, shape ``(horizon, paths)``.
+    name, reported_by
+        Labels carried into the table (who reported these figures).
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per horizon and quantile level: ``date``, ``horizon``, ``quantile``, ``daily``
+        (the daily figure) and ``cumulative`` (the total counted from the first given day), plus
+        ``model`` and ``reported_by``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from datetime import date, timedelta
+    >>> days = [date(2024, 1, 1) + timedelta(i) for i in range(400)]
+    >>> counts = np.random.default_rng(1).poisson(50, 400)
+    >>> table = project(days, counts, horizon=30, quantiles=[0.1, 0.5, 0.9], model="analog")
+    >>> table.shape, table["date"].max()
+    ((90, 7), datetime.date(2025, 3, 5))
+    """
+    s = _series(dates, values, name, reported_by)
+    if model == "auto":
+        model, _ = choose_model(s, seed=seed)
+    if model not in MODEL_KINDS:
+        raise ModelError(
+            f"model {model!r} is unknown; expected 'auto' or one of {', '.join(MODEL_KINDS)}"
+        )
+    fitted = fit(ModelSpec(model), s)  # type: ignore[arg-type]
+    _, y = fitted.simulate(horizon, paths, seed=seed)
+    y = y.astype(np.int64)
+    levels = np.asarray(quantiles, dtype=np.float64)
+    daily_q = np.quantile(y, levels, axis=1).T
+    cum_q = np.quantile(s.last_total + np.cumsum(y, axis=0), levels, axis=1).T
+    first = s.end + timedelta(days=1)
+    table = pl.DataFrame(
+        {
+            "date": pl.date_range(first, first + timedelta(days=horizon - 1), eager=True).gather(
+                np.repeat(np.arange(horizon), levels.size)
+            ),
+            "horizon": np.repeat(np.arange(1, horizon + 1), levels.size),
+            "quantile": np.tile(levels, horizon),
+            "daily": daily_q.ravel(),
+            "cumulative": cum_q.ravel(),
+            "model": model,
+            "reported_by": reported_by,
+        }
+    )
+    return (table, y) if samples else table
