@@ -150,8 +150,8 @@ def test_contrasts_summary_and_fit_files(demo_run: Path) -> None:
     assert (days["value_date"] >= days["origin_date"]).all()
 
     fit = pl.read_csv(demo_run / "fit.csv", null_values="NA")
-    assert set(fit["series"]) == {"personnel", "tanks"} and set(fit["model"]) == {"local-trend"}
-    assert {"level", "slope", "sigma_obs"} <= set(fit["parameter"])
+    assert set(fit["series"]) == {"personnel", "tanks"} and set(fit["model"]) == {"analog"}
+    assert {"level", "analogs", "effective_analogs"} <= set(fit["parameter"])
 
 
 def test_samples_are_joint_paired_trajectories(demo_run: Path) -> None:
@@ -190,7 +190,7 @@ def test_manifest_says_whose_figures_and_how_to_replay(demo_run: Path) -> None:
     assert (demo_run / "scenario.toml").read_bytes() == DEMO.read_bytes()
     assert m["data"]["files"][0]["sha256"]
     assert set(m["versions"]) >= {"python", "numpy", "scipy", "polars", "attrition"}
-    assert m["model"]["kind"] == "local-trend"
+    assert m["model"]["kind"] == "analog"
     assert m["outputs"]["projections.csv"]["rows"] == 3 * 4 * 365 * 24
 
 
@@ -422,7 +422,7 @@ def test_explain_prints_model_and_monthly_median_intensity() -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     assert "figures as reported by nobody" in out
-    assert "model local-trend" in out
+    assert "model analog" in out
     header = next(line for line in out.splitlines() if line.strip().startswith("month"))
     assert header.split()[2:] == ["ceasefire", "escalation", "status-quo*"]
     personnel = out[out.index("series personnel") : out.index("series tanks")]
