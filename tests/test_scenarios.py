@@ -71,7 +71,7 @@ def test_example_parses_to_expected_objects() -> None:
     assert f.data.source == "petroivaniuk"
     assert f.data.series == ("personnel",)
     assert f.data.policy == DataPolicy()
-    assert f.model == ModelSpec("local-trend", window=180, options={"damped": True})
+    assert f.model == ModelSpec("analog", window=180, options={"half_life": 365.0})
     assert [s.name for s in f.scenarios] == ["status-quo", "escalation", "ceasefire"]
     assert f.reference.name == "status-quo"
     assert f.scenarios[0].adjust == ()
@@ -238,7 +238,7 @@ BAD: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
      "scenarios/x.toml: data.start: must be a TOML date like 2026-04-01, got 20240101"),
     ("model kind", setin(("model", "kind"), "arima"),
      "scenarios/x.toml: model.kind: must be one of 'trend-nb', 'local-trend', 'changepoint', "
-     "'bootstrap', 'naive', got 'arima'"),
+     "'bootstrap', 'naive', 'analog', got 'arima'"),
     ("window all", setin(("model", "window"), "all"),
      "scenarios/x.toml: model.window: must be a whole number of days >= 14, got 'all'"),
     ("window small", setin(("model", "window"), 7),
