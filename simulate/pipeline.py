@@ -30,7 +30,7 @@ from .data import ReportedData, load
 from .data.sources import SOURCES
 from .engine import Projection, project, scenario_draws
 from .errors import ScenarioError
-from .models import DailySeries, FittedModel, daily_series, fit
+from .models import DailySeries, FittedModel, ModelSpec, daily_series, fit
 from .rng import child, seed_sequence
 from .scenarios import ScenarioFile, adjustment_factors, load_scenario_file
 
@@ -111,6 +111,8 @@ class SeriesResult:
     projections: dict[str, Projection]
     record: int
     seconds: float
+    #: With ``kind = "auto"``: the chosen kind and every candidate's mean WIS.
+    choice: dict[str, object] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -209,7 +211,8 @@ def project_series(
     start = time.perf_counter()
     sf = prepared.scenario_file
     s = prepared.series[index]
-    model = fit(sf.model, s)
+    spec, choice = model_spec(prepared, s)
+    model = fit(spec, s)
     record = int(s.y.max())
     projections = project(
         model,
@@ -225,7 +228,26 @@ def project_series(
         keep_paths=min(samples, prepared.paths),
         progress=progress,
     )
-    return SeriesResult(s, model, projections, record, time.perf_counter() - start)
+    return SeriesResult(s, model, projections, record, time.perf_counter() - start, choice)
+
+
+def model_spec(prepared: Prepared, s: DailySeries) -> tuple[ModelSpec, dict[str, object] | None]:
+    """The model of series `s`: the file's, or with ``kind = "auto"`` the candidate that scored
+    best on the series' own recent past (:func:`simulate.quick.choose_model`, keyed by the
+    run's seed), with the choice and the scores."""
+    sf = prepared.scenario_file
+    if not sf.auto_model:
+        return sf.model, None
+    from .quick import choose_model
+
+    kind, wis = choose_model(s, seed=prepared.seed)
+    choice: dict[str, object] = {
+        "chosen": kind,
+        "mean_wis_log1p": wis,
+        "rule": "lowest mean WIS (log1p scale; daily figures and 7/30-day totals) over the last "
+        "6 origins, 28 days apart, 30 days ahead",
+    }
+    return ModelSpec(kind, window=sf.model.window), choice  # type: ignore[arg-type]
 
 
 def run(
@@ -289,7 +311,7 @@ def explain(
     models: list[FittedModel] = []
     rows: list[dict[str, object]] = []
     for s in prepared.series:
-        model = fit(sf.model, s)
+        model = fit(model_spec(prepared, s)[0], s)
         models.append(model)
         horizon = prepared.horizon(s)
         key = series_key(s.name)

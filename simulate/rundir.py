@@ -115,7 +115,7 @@ def manifest(result: RunResult, files: dict[str, dict[str, Any]]) -> dict[str, A
                 "start": None if sf.data.policy.start is None else sf.data.policy.start.isoformat(),
             },
         },
-        "model": sf.model.to_dict(),
+        "model": "auto" if sf.auto_model else sf.model.to_dict(),
         "scenarios": sorted(s.name for s in sf.scenarios),
         "reference": sf.reference.name,
         "series": [
@@ -128,6 +128,8 @@ def manifest(result: RunResult, files: dict[str, dict[str, Any]]) -> dict[str, A
                 "window_start": r.model.start.isoformat(),
                 "n_obs": r.model.n_obs,
                 "granularity": r.series.granularity,
+                "model": r.model.spec.to_dict(),
+                "model_choice": r.choice,
             }
             for r in sorted(result.results, key=lambda r: r.series.name)
         ],

@@ -238,6 +238,9 @@ class ScenarioFile:
     model: ModelSpec
     scenarios: tuple[Scenario, ...]
     outputs: OutputsConfig = field(default_factory=OutputsConfig)
+    #: ``kind = "auto"``: each series' model is chosen when the file runs (``model`` then
+    #: carries only the window).
+    auto_model: bool = False
 
     @property
     def reference(self) -> Scenario:
@@ -335,6 +338,7 @@ def parse_scenario(doc: Mapping[str, Any], *, source: str) -> ScenarioFile:
 
 class _Parser:
     def __init__(self, source: str) -> None:
+        self.auto = False
         self.source = source
 
     def fail(self, path: str, message: str) -> ScenarioError:
@@ -432,6 +436,7 @@ class _Parser:
             run=self.run(top["run"]),
             data=data,
             model=self.model(top["model"]),
+            auto_model=self.auto,
             scenarios=self.scenarios(top["scenario"]),
             outputs=self.outputs(top.get("outputs", {}), data.series),
         )
@@ -495,7 +500,15 @@ class _Parser:
 
     def model(self, value: Any) -> ModelSpec:
         t = self.table(value, "model", ("kind", "window", "options"), ("kind",))
-        kind: ModelKind = self.choice(t["kind"], "model.kind", MODEL_KINDS)  # type: ignore[assignment]
+        chosen = self.choice(t["kind"], "model.kind", (*MODEL_KINDS, "auto"))
+        if chosen == "auto":
+            # chosen per series when the file runs (simulate.quick.choose_model); the spec
+            # carries the window, its kind is only a placeholder
+            if t.get("options"):
+                raise self.fail("model.options", "kind 'auto' takes no options")
+            self.auto = True
+            chosen = "analog"
+        kind: ModelKind = chosen  # type: ignore[assignment]
         window = t.get("window", DEFAULT_WINDOW)
         if isinstance(window, bool) or not isinstance(window, int):
             raise self.fail(
@@ -973,7 +986,7 @@ def scenario_json_schema() -> dict[str, Any]:
                     "start": day,
                 }, ["source", "series"]),
                 "model": _obj({
-                    "kind": {"enum": list(MODEL_KINDS)},
+                    "kind": {"enum": [*MODEL_KINDS, "auto"]},
                     "window": {"type": "integer", "minimum": 14, "default": DEFAULT_WINDOW},
                     "options": _obj(options),
                 }, ["kind"]),

@@ -471,3 +471,31 @@ def test_looking_back_from_the_record_week(shared: dict[str, Path], tmp_path: Pa
     assert s["record_daily"] >= 1_950
     assert m["reported_by"] == "the General Staff of the Armed Forces of Ukraine"
     assert "as reported by the General Staff" in result.output
+
+
+def test_auto_model_is_chosen_per_series_and_recorded(tmp_path: Path) -> None:
+    text = DEMO.read_text(encoding="utf-8")
+    text = re.sub(r'kind = "analog".*\n', 'kind = "auto"\n', text)
+    text = text.replace("[model.options]\n", "").replace("half_life = 365 ", "# ")
+    path = _demo_copy(tmp_path, "auto", text)
+    assert load_scenario_file(path).auto_model
+    result = _invoke("run", str(path), "--out", str(tmp_path / "o"), "--paths", "200",
+                     "--no-charts", "-q")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    m = json.loads((tmp_path / "o" / "auto" / "manifest.json").read_text())
+    assert m["model"] == "auto"
+    for s in m["series"]:
+        choice = s["model_choice"]
+        wis = choice["mean_wis_log1p"]
+        assert set(wis) == {"analog", "local-trend", "trend-nb", "bootstrap"}
+        assert choice["chosen"] == min(wis, key=wis.get) == s["model"]["kind"]
+    fit_csv = pl.read_csv(tmp_path / "o" / "auto" / "fit.csv", null_values="NA")
+    chosen = {s["name"]: s["model"]["kind"] for s in m["series"]}
+    assert dict(fit_csv.select("series", "model").unique().iter_rows()) == chosen
+
+
+def test_auto_takes_no_options(tmp_path: Path) -> None:
+    text = re.sub(r'kind = "analog".*\n', 'kind = "auto"\n', DEMO.read_text(encoding="utf-8"))
+    path = _demo_copy(tmp_path, "auto", text)
+    result = _invoke("explain", str(path))
+    assert result.exit_code == 2 and "model.options: kind 'auto' takes no options" in result.output
