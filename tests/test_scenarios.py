@@ -177,7 +177,7 @@ BAD: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("factor<0", setin((*A1, 0, "factor"), -2),
      "scenarios/x.toml: scenario[1].adjust[0].factor: must be > 0, got -2"),
     ("unknown top", setin(("colour",), 1),
-     "scenarios/x.toml: colour: unknown key; allowed: run, data, model, scenario, outputs"),
+     "scenarios/x.toml: colour: unknown key; allowed: run, data, model, scenario, outputs, sweep"),
     ("missing run", delete(("run",)), "scenarios/x.toml: run: is required"),
     ("unknown run", setin(("run", "sedd"), 1),
      "scenarios/x.toml: run.sedd: unknown key; allowed: name, seed, paths, horizon, end, as_of"),
@@ -238,7 +238,7 @@ BAD: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
      "scenarios/x.toml: data.start: must be a TOML date like 2026-04-01, got 20240101"),
     ("model kind", setin(("model", "kind"), "arima"),
      "scenarios/x.toml: model.kind: must be one of 'trend-nb', 'local-trend', 'changepoint', "
-     "'bootstrap', 'naive', 'analog', got 'arima'"),
+     "'bootstrap', 'naive', 'analog', 'auto', got 'arima'"),
     ("window all", setin(("model", "window"), "all"),
      "scenarios/x.toml: model.window: must be a whole number of days >= 14, got 'all'"),
     ("window small", setin(("model", "window"), 7),
