@@ -919,6 +919,11 @@ def sources_cmd(cache: str | None) -> None:
         )
 
 
+from .cli_compare import compare_cmd  # noqa: E402 - a command defined in its own module
+
+cli.add_command(compare_cmd)
+
+
 def main() -> None:
     """Entry point of the `attrition` console script."""
     cli(prog_name="attrition")

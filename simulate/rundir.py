@@ -63,7 +63,8 @@ def projection_caveat(reporter: str) -> str:
     )
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB chunks."""
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -257,7 +258,7 @@ def _write_files(
             (tmp / name).write_bytes(png)
             files[name] = {}
     for name, info in files.items():
-        info["sha256"] = _sha256(tmp / name)
+        info["sha256"] = file_sha256(tmp / name)
         info["bytes"] = (tmp / name).stat().st_size
     return dict(sorted(files.items()))
 
@@ -303,7 +304,7 @@ def validate_run(run_dir: str | os.PathLike[str]) -> list[str]:
         if not path.is_file():
             problems.append(f"{path}: listed in the manifest but missing")
             continue
-        if _sha256(path) != info.get("sha256"):
+        if file_sha256(path) != info.get("sha256"):
             problems.append(f"{path}: SHA-256 differs from the manifest (changed after the run)")
     checks: list[tuple[str, Callable[[pl.DataFrame, str, dict[str, Any]], list[str]]]] = [
         ("projections.csv", _check_projections),

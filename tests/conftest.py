@@ -29,3 +29,13 @@ def shared() -> dict[str, Path]:
     if missing:
         pytest.skip(f"shared data files missing: {', '.join(missing)}")
     return paths
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="Regenerate tests/golden/<run>/ from tests/golden/scenarios/ instead of comparing "
+        "(only for a deliberate change; see README, 'Golden runs').",
+    )
