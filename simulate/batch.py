@@ -22,7 +22,14 @@ import polars as pl
 
 from .errors import AttritionError, ModelError, ScenarioError, SelectionError, SourceError
 from .outputs import OutputExistsError
-from .pipeline import Prepared, RunResult, SeriesResult, prepare, project_series
+from .pipeline import (
+    Prepared,
+    RunResult,
+    SeriesResult,
+    merge_results,
+    prepare,
+    project_series,
+)
 from .rundir import write_run
 from .scenarios import ScenarioFile, load_scenario_file
 from .tables import headline
@@ -48,6 +55,8 @@ class Outcome:
     headline: pl.DataFrame | None = None
     reported_by: str | None = None
     seconds: float = 0.0
+    #: With ``resume``: the run directory was already complete and was left alone.
+    skipped: bool = False
 
 
 def _usage(exc: AttritionError) -> bool:
@@ -92,8 +101,11 @@ def run_batch(
     paths: int | None = None,
     samples: int = 0,
     force: bool = False,
+    resume: bool = False,
     charts: bool | None = None,
     cache: str | os.PathLike[str] | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
     progress: Callable[[int], object] | None = None,
     on_total: Callable[[int], object] | None = None,
 ) -> list[Outcome]:
@@ -104,26 +116,38 @@ def run_batch(
     inputs
         Scenario files and directories of them.
     jobs
-        Worker processes (1: everything in this process).
+        Worker processes of the local executor (1: everything in this process).
     seed, paths
         Override every file's ``run.seed`` / ``run.paths``.
     samples
         Joint trajectories to keep per scenario and series (``samples.parquet``).
     force
         Replace existing run directories.
+    resume
+        Skip files whose run directory is already complete: valid, and made from the same
+        scenario file (SHA-256), seed and number of paths; redo the others.
     charts
         Override the files' ``outputs.charts``.
+    executor, scheduler
+        ``local`` (worker processes) or ``dask``: tasks go to the Dask distributed scheduler at
+        `scheduler` (e.g. ``tcp://127.0.0.1:8786``; ``None``: a local cluster of `jobs`
+        workers). Results are identical either way.
     progress, on_total
         ``on_total(days)`` is called once with the number of days to simulate in all (over all
-        series), then ``progress(days)`` as days are done.
+        tasks), then ``progress(days)`` as days are done.
 
     Returns
     -------
     list of Outcome
         One per scenario file, in input order. Nothing is raised for a failing file.
+
+    Each (file, series) is split into tasks of at most :data:`CHUNK` scenarios (plus the
+    reference); a task that fails for a reason other than bad input is retried once.
     """
     if jobs < 1:
         raise ValueError(f"`jobs` must be >= 1. Got: {jobs!r}")
+    if executor not in ("local", "dask"):
+        raise ValueError(f"`executor` must be 'local' or 'dask'. Got: {executor!r}")
     files = expand(inputs)
     outcomes = [Outcome(p) for p in files]
     parsed: dict[int, ScenarioFile] = {}
@@ -138,9 +162,12 @@ def run_batch(
                     o.path, "run.name", f"{sf.run.name!r} is also the run name of {other}"
                 )
             targets[target.resolve()] = i
-            if target.exists() and not force:
-                raise OutputExistsError(f"{target}: already exists; use --force to replace it")
             o.run_dir = target
+            if resume and _complete(target, o.path, sf, seed, paths):
+                o.skipped = True
+                continue
+            if target.exists() and not (force or resume):
+                raise OutputExistsError(f"{target}: already exists; use --force to replace it")
             parsed[i] = sf
         except AttritionError as exc:
             _failed(o, exc)
@@ -150,23 +177,32 @@ def run_batch(
             prepared[i] = prepare(sf, seed=seed, paths=paths, cache=cache)
         except AttritionError as exc:
             _failed(outcomes[i], exc)
-    tasks = [(i, k) for i, p in prepared.items() for k in range(len(p.series))]
+    tasks: list[_Task] = []
+    for i, p in prepared.items():
+        names = [sc.name for sc in p.scenario_file.scenarios]
+        groups = [names[c : c + CHUNK] for c in range(0, len(names), CHUNK)]
+        for k in range(len(p.series)):
+            tasks += [_Task(i, k, tuple(g), len(groups)) for g in groups]
     if on_total is not None:
-        on_total(sum(prepared[i].horizon(prepared[i].series[k]) for i, k in tasks))
-    results: dict[int, dict[int, SeriesResult]] = {i: {} for i in prepared}
+        on_total(sum(prepared[t.file].horizon(prepared[t.file].series[t.series]) for t in tasks))
+    parts: dict[tuple[int, int], list[SeriesResult]] = {}
     started = {i: time.perf_counter() for i in prepared}
+    force_write = force or resume
 
     def finish(i: int) -> None:
-        o = outcomes[i]
-        if o.error is not None or len(results[i]) != len(prepared[i].series):
+        o, p = outcomes[i], prepared[i]
+        done = [len(parts.get((i, k), [])) for k in range(len(p.series))]
+        expected = [
+            sum(1 for t in tasks if (t.file, t.series) == (i, k)) for k in range(len(p.series))
+        ]
+        if o.error is not None or done != expected:
             return
-        p = prepared[i]
-        ordered = tuple(results[i][k] for k in range(len(p.series)))
+        ordered = tuple(merge_results(parts[(i, k)]) for k in range(len(p.series)))
         seconds = time.perf_counter() - started[i]
         result = RunResult(p, ordered, samples, {"run_seconds": seconds})
         try:
             assert o.run_dir is not None
-            write_run(result, o.run_dir, force=force, charts=charts)
+            write_run(result, o.run_dir, force=force_write, charts=charts)
         except AttritionError as exc:
             _failed(o, exc)
             return
@@ -174,32 +210,150 @@ def run_batch(
         o.reported_by = result.reported_by
         o.seconds = time.perf_counter() - started[i]
 
-    def record(i: int, k: int, get: Callable[[], SeriesResult]) -> None:
+    def record(t: _Task, get: Callable[[], SeriesResult]) -> None:
         try:
-            results[i][k] = get()
+            parts.setdefault((t.file, t.series), []).append(get())
         except AttritionError as exc:
-            name = prepared[i].series[k].name
-            _failed(outcomes[i], exc, prefix=f"series {name}: ")
-        finish(i)
+            name = prepared[t.file].series[t.series].name
+            _failed(outcomes[t.file], exc, prefix=f"series {name}: ")
+        except Exception as exc:  # a task failed twice for another reason (e.g. a lost worker)
+            name = prepared[t.file].series[t.series].name
+            _failed(outcomes[t.file], AttritionError(f"{type(exc).__name__}: {exc}"),
+                    prefix=f"series {name}: task failed twice: ")  # fmt: skip
+        finish(t.file)
 
-    if jobs == 1 or len(tasks) <= 1:
-        for i, k in tasks:
-            record(i, k, lambda i=i, k=k: project_series(  # type: ignore[misc]
-                prepared[i], k, samples=samples, progress=progress))  # fmt: skip
-        return outcomes
+    def days(t: _Task) -> int:
+        return prepared[t.file].horizon(prepared[t.file].series[t.series])
+
+    if executor == "dask":
+        _run_dask(tasks, prepared, samples, jobs, scheduler, record, progress, days)
+    elif jobs == 1 or len(tasks) <= 1:
+        for t in tasks:
+            record(t, lambda t=t: _retry(lambda: project_series(  # type: ignore[misc]
+                prepared[t.file], t.series, samples=samples, progress=progress,
+                scenarios=t.scenarios)))  # fmt: skip
+    else:
+        _run_local(tasks, prepared, samples, jobs, record, progress, days)
+    return outcomes
+
+
+#: Most scenarios (besides the reference) projected in one task.
+CHUNK = 25
+
+
+@dataclass(frozen=True)
+class _Task:
+    file: int
+    series: int
+    scenarios: tuple[str, ...]
+    groups: int
+
+
+def _retry(f: Callable[[], SeriesResult]) -> SeriesResult:
+    try:
+        return f()
+    except AttritionError:
+        raise
+    except Exception:  # noqa: BLE001 - once more, then the error is the task's
+        return f()
+
+
+def _run_local(
+    tasks: list[_Task],
+    prepared: dict[int, Prepared],
+    samples: int,
+    jobs: int,
+    record: Callable[[_Task, Callable[[], SeriesResult]], None],
+    progress: Callable[[int], object] | None,
+    days: Callable[[_Task], int],
+) -> None:
+    from concurrent.futures import as_completed
+
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
-        futures: dict[Future[SeriesResult], tuple[int, int]] = {
-            pool.submit(_task, prepared[i], k, samples): (i, k) for i, k in tasks
-        }
-        from concurrent.futures import as_completed
 
-        for fut in as_completed(futures):
-            i, k = futures[fut]
-            record(i, k, fut.result)
+        def submit(t: _Task) -> Future[SeriesResult]:
+            return pool.submit(_task, prepared[t.file], t.series, samples, t.scenarios)
+
+        futures = {submit(t): t for t in tasks}
+        retried: set[_Task] = set()
+        while futures:
+            for fut in as_completed(list(futures)):
+                t = futures.pop(fut)
+                exc = fut.exception()
+                if exc is not None and not isinstance(exc, AttritionError) and t not in retried:
+                    retried.add(t)
+                    try:
+                        futures[submit(t)] = t
+                        continue
+                    except Exception:  # noqa: BLE001 - the pool itself is broken
+                        pass
+                record(t, fut.result)
+                if progress is not None:
+                    progress(days(t))
+
+
+def _run_dask(
+    tasks: list[_Task],
+    prepared: dict[int, Prepared],
+    samples: int,
+    jobs: int,
+    scheduler: str | None,
+    record: Callable[[_Task, Callable[[], SeriesResult]], None],
+    progress: Callable[[int], object] | None,
+    days: Callable[[_Task], int],
+) -> None:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise AttritionError(
+            "--executor dask needs Dask distributed: pip install -e '.[dask]'"
+        ) from None
+    cluster = None
+    try:
+        if scheduler is None:
+            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                   host="127.0.0.1", dashboard_address=None)  # fmt: skip
+            client = Client(cluster)
+        else:
+            client = Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise AttritionError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+    try:
+        shared = {i: client.scatter(p) for i, p in prepared.items()}
+        futures = {
+            client.submit(_task, shared[t.file], t.series, samples, t.scenarios,
+                          retries=1, pure=False): t
+            for t in tasks
+        }  # fmt: skip
+        for fut in as_completed(list(futures)):
+            t = futures[fut]
+            record(t, fut.result)
             if progress is not None:
-                progress(prepared[i].horizon(prepared[i].series[k]))
-    return outcomes
+                progress(days(t))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _complete(
+    target: Path, path: Path, sf: ScenarioFile, seed: int | None, paths: int | None
+) -> bool:
+    """Whether `target` is a valid run of this very scenario file, seed and paths."""
+    import hashlib
+    import json
+
+    from .rundir import MANIFEST, validate_run
+
+    if not (target / MANIFEST).is_file() or validate_run(target):
+        return False
+    m = json.loads((target / MANIFEST).read_text(encoding="utf-8"))
+    return bool(
+        m["scenario_file"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        and m["run"]["seed"] == (sf.run.seed if seed is None else seed)
+        and m["run"]["paths"] == (sf.run.paths if paths is None else paths)
+    )
 
 
 def _detached(*_args: object) -> NoReturn:
@@ -209,10 +363,12 @@ def _detached(*_args: object) -> NoReturn:
     )
 
 
-def _task(prepared: Prepared, index: int, samples: int) -> SeriesResult:
-    """One (file, series) task in a worker; the fitted model's path simulator (a closure)
-    stays behind, everything else comes back."""
-    result = project_series(prepared, index, samples=samples)
+def _task(
+    prepared: Prepared, index: int, samples: int, scenarios: Sequence[str] | None = None
+) -> SeriesResult:
+    """One (file, series, scenarios) task in a worker; the fitted model's path simulator (a
+    closure) stays behind, everything else comes back."""
+    result = project_series(prepared, index, samples=samples, scenarios=scenarios)
     return replace(result, model=replace(result.model, path_factory=_detached))
 
 

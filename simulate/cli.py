@@ -538,6 +538,14 @@ def _show_progress(quiet: bool) -> bool:
 @click.option("--charts/--no-charts", default=None,
               help="Override the files' outputs.charts (fan chart PNG per series).")  # fmt: skip
 @click.option("--force", is_flag=True, help="Replace existing run directories.")
+@click.option("--resume", is_flag=True,
+              help="Skip files whose run directory is complete (same file, seed, paths); "
+              "redo the others.")  # fmt: skip
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="Local worker processes, or a Dask cluster.")  # fmt: skip
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler address (e.g. tcp://127.0.0.1:8786); default: a local "
+              "cluster of --jobs workers.")  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
 @click.option("--cache", type=click.Path(file_okay=False), default=None,
               help="Cache directory of fetched sources (default: $ATTRITION_CACHE).")  # fmt: skip
@@ -550,6 +558,9 @@ def run_cmd(
     samples: int,
     charts: bool | None,
     force: bool,
+    resume: bool,
+    executor: str,
+    scheduler: str | None,
     quiet: bool,
     cache: str | None,
 ) -> None:
@@ -578,7 +589,8 @@ def run_cmd(
     try:
         outcomes = run_batch(
             files, out=out, jobs=jobs, seed=seed, paths=paths, samples=samples, force=force,
-            charts=charts, cache=cache, progress=progress, on_total=on_total,
+            resume=resume, charts=charts, cache=cache, executor=executor, scheduler=scheduler,
+            progress=progress, on_total=on_total,
         )  # fmt: skip
     except AttritionError as exc:
         raise click.UsageError(str(exc)) from None
@@ -592,6 +604,9 @@ def run_cmd(
     for o in outcomes:
         if o.error is not None:
             click.echo(f"Error: {o.error}", err=True)
+        elif o.skipped:
+            if not quiet:
+                click.echo(f"{o.run_dir}: already complete (--resume); left as it is")
         elif not quiet:
             assert o.headline is not None and o.reported_by is not None
             click.echo(_render_headline(o.run_dir, o.headline, o.reported_by, o.seconds))

@@ -18,7 +18,7 @@ import hashlib
 import os
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -202,11 +202,14 @@ def project_series(
     *,
     samples: int = 0,
     progress: Callable[[int], object] | None = None,
+    scenarios: Sequence[str] | None = None,
 ) -> SeriesResult:
-    """Fit the file's model to series `index` and project it under every scenario.
+    """Fit the file's model to series `index` and project it under every scenario (or those
+    named in `scenarios`; the reference is always projected too, for the contrasts).
 
-    Depends only on the prepared inputs, the seed and the series' name: the same result in
-    any process and in any order.
+    Depends only on the prepared inputs, the seed, the series' name and the scenarios' names:
+    the same result in any process, in any order and in any grouping of the scenarios
+    (:func:`merge_results` joins the parts).
     """
     start = time.perf_counter()
     sf = prepared.scenario_file
@@ -214,9 +217,13 @@ def project_series(
     spec, choice = model_spec(prepared, s)
     model = fit(spec, s)
     record = int(s.y.max())
+    chosen = sf.scenarios
+    if scenarios is not None:
+        wanted = {*scenarios, sf.reference.name}
+        chosen = tuple(sc for sc in sf.scenarios if sc.name in wanted)
     projections = project(
         model,
-        sf.scenarios,
+        chosen,
         horizon=prepared.horizon(s),
         n_paths=prepared.paths,
         seed=prepared.seed,
@@ -229,6 +236,23 @@ def project_series(
         progress=progress,
     )
     return SeriesResult(s, model, projections, record, time.perf_counter() - start, choice)
+
+
+def merge_results(parts: Sequence[SeriesResult]) -> SeriesResult:
+    """Join the results of one series projected in several groups of scenarios, in the file's
+    scenario order (a scenario computed in two groups is the same in both)."""
+    first = parts[0]
+    projections: dict[str, Projection] = {}
+    for part in parts:
+        projections.update(part.projections)
+    return SeriesResult(
+        first.series,
+        first.model,
+        projections,
+        first.record,
+        sum(p.seconds for p in parts),
+        first.choice,
+    )
 
 
 def model_spec(prepared: Prepared, s: DailySeries) -> tuple[ModelSpec, dict[str, object] | None]:

@@ -257,6 +257,15 @@ def _write_files(
             png = chart_maker(r, reference=sf.reference.name, title_run=sf.run.name)
             (tmp / name).write_bytes(png)
             files[name] = {}
+            if sf.swept:
+                from .charts import sensitivity_chart
+
+                swept = {k: dict(v) for k, v in sf.swept.items()}
+                sens = sensitivity_chart(r, swept, reference=sf.reference.name,
+                                         title_run=sf.run.name)  # fmt: skip
+                if sens is not None:
+                    (tmp / f"sensitivity-{r.series.name}.png").write_bytes(sens)
+                    files[f"sensitivity-{r.series.name}.png"] = {}
     for name, info in files.items():
         info["sha256"] = file_sha256(tmp / name)
         info["bytes"] = (tmp / name).stat().st_size

@@ -32,6 +32,8 @@ The factors of all adjustments of a scenario multiply. ``multiply.factor``, ``ra
 
 from __future__ import annotations
 
+import copy
+import itertools
 import math
 import re
 import tomllib
@@ -241,6 +243,8 @@ class ScenarioFile:
     #: ``kind = "auto"``: each series' model is chosen when the file runs (``model`` then
     #: carries only the window).
     auto_model: bool = False
+    #: Scenarios made by ``[[sweep]]``: name -> {key path: value (as text)}.
+    swept: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def reference(self) -> Scenario:
@@ -427,18 +431,25 @@ class _Parser:
 
     def file(self, doc: Any) -> ScenarioFile:
         top = self.table(
-            doc, "", ("run", "data", "model", "scenario", "outputs"),
+            doc, "", ("run", "data", "model", "scenario", "outputs", "sweep"),
             ("run", "data", "model", "scenario"),
         )  # fmt: skip
         data = self.data(top["data"])
+        run = self.run(top["run"])
+        model = self.model(top["model"])
+        scenarios = self.scenarios(top["scenario"])
+        swept: dict[str, dict[str, str]] = {}
+        if "sweep" in top:
+            scenarios, swept = self.sweep(top["sweep"], top["scenario"], scenarios)
         return ScenarioFile(
             source=self.source,
-            run=self.run(top["run"]),
+            run=run,
             data=data,
-            model=self.model(top["model"]),
+            model=model,
             auto_model=self.auto,
-            scenarios=self.scenarios(top["scenario"]),
+            scenarios=scenarios,
             outputs=self.outputs(top.get("outputs", {}), data.series),
+            swept=swept,
         )
 
     def run(self, value: Any) -> RunConfig:
@@ -563,16 +574,86 @@ class _Parser:
                 )
             if is_ref:
                 reference = i
-            adjust = self.array(t.get("adjust", []), f"{path}.adjust")
-            adjustments = tuple(
-                self.adjustment(a, f"{path}.adjust[{j}]") for j, a in enumerate(adjust)
-            )
-            self.no_overlaps(adjustments, path)
-            parsed.append(Scenario(name, adjustments, is_ref))
+            parsed.append(Scenario(name, self.adjustments(t, path), is_ref))
         if reference is None:
             first = parsed[0]
             parsed[0] = Scenario(first.name, first.adjust, True)
         return tuple(parsed)
+
+    def adjustments(self, t: Mapping[str, Any], path: str) -> tuple[Adjustment, ...]:
+        adjust = self.array(t.get("adjust", []), f"{path}.adjust")
+        adjustments = tuple(self.adjustment(a, f"{path}.adjust[{j}]") for j, a in enumerate(adjust))
+        self.no_overlaps(adjustments, path)
+        return adjustments
+
+    def sweep(
+        self, value: Any, raw: list[Any], scenarios: tuple[Scenario, ...]
+    ) -> tuple[tuple[Scenario, ...], dict[str, dict[str, str]]]:
+        """Expand ``[[sweep]]`` grids: each names a scenario, a key path inside it and the
+        values; sweeps of one scenario multiply. The template scenario is replaced by one
+        scenario per grid point, named ``<template>.<key>-<value>...`` (or ``<template>.<n>``
+        when that is not a valid name), in grid order."""
+        if isinstance(value, Mapping):
+            raise self.fail("sweep", "must be an array of tables (write [[sweep]]), got a table")
+        by_name = {sc.name: i for i, sc in enumerate(scenarios)}
+        grids: dict[str, list[tuple[str, list[str | int], list[Any]]]] = {}
+        for k, item in enumerate(self.array(value, "sweep")):
+            path = f"sweep[{k}]"
+            t = self.table(item, path, ("scenario", "set", "values"), ("scenario", "set", "values"))
+            name = self.text(t["scenario"], f"{path}.scenario")
+            if name not in by_name:
+                raise self.fail(
+                    f"{path}.scenario",
+                    f"no scenario is named {name!r}; names: {', '.join(by_name)}",
+                )
+            if scenarios[by_name[name]].reference:
+                raise self.fail(
+                    f"{path}.scenario", f"{name!r} is the reference scenario; sweep another one"
+                )
+            keys = _key_path(self.text(t["set"], f"{path}.set"))
+            if keys is None or not keys or not isinstance(keys[-1], str):
+                raise self.fail(
+                    f"{path}.set",
+                    f"must be a key path such as adjust[0].factor, got {_show(t['set'])}",
+                )
+            template = raw[by_name[name]]
+            if _parent(template, keys) is None:
+                raise self.fail(f"{path}.set", f"scenario {name!r} has no {_show(t['set'])}")
+            values = self.array(t["values"], f"{path}.values")
+            if not values:
+                raise self.fail(f"{path}.values", "must list at least one value, got []")
+            grids.setdefault(name, []).append((str(t["set"]), keys, list(values)))
+        out: list[Scenario] = []
+        swept: dict[str, dict[str, str]] = {}
+        taken = {sc.name for sc in scenarios if sc.name not in grids}
+        for i, sc in enumerate(scenarios):
+            if sc.name not in grids:
+                out.append(sc)
+                continue
+            axes = grids[sc.name]
+            for n, point in enumerate(itertools.product(*(a[2] for a in axes))):
+                item = copy.deepcopy(raw[i])
+                label = sc.name
+                params: dict[str, str] = {}
+                for (text, keys, _), v in zip(axes, point, strict=True):
+                    parent = _parent(item, keys)
+                    assert parent is not None
+                    parent[keys[-1]] = v
+                    shown = v.isoformat() if isinstance(v, date) else str(v)
+                    params[text] = shown
+                    label += f".{keys[-1]}-{shown}"
+                if not _SAFE_NAME.fullmatch(label) or label in taken:
+                    label = f"{sc.name}.{n}"
+                item["name"] = label
+                item.pop("reference", None)
+                where = f"sweep of scenario {sc.name!r} at {params}"
+                t = self.table(item, where, ("name", "adjust"), ("name",))
+                out.append(Scenario(label, self.adjustments(t, where)))
+                taken.add(label)
+                swept[label] = params
+            if len(out) > MAX_SCENARIOS:
+                raise self.fail("sweep", f"expands to more than {MAX_SCENARIOS} scenarios")
+        return tuple(out), swept
 
     def factor(self, value: Any, path: str) -> Factor:
         if not isinstance(value, Mapping):
@@ -715,6 +796,33 @@ class _Parser:
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_PATH_PART = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
+#: Most scenarios a file may expand to.
+MAX_SCENARIOS = 10_000
+
+
+def _key_path(text: str) -> list[str | int] | None:
+    """``adjust[0].factor`` -> ``["adjust", 0, "factor"]``; None when malformed."""
+    out: list[str | int] = []
+    for part in text.split("."):
+        m = _PATH_PART.fullmatch(part)
+        if m is None:
+            return None
+        out.append(m.group(1))
+        out += [int(x) for x in re.findall(r"\[(\d+)\]", m.group(2))]
+    return out
+
+
+def _parent(doc: Any, keys: Sequence[str | int]) -> Any:
+    """The container that holds the last key of `keys` in `doc` (None when a step is missing)."""
+    node = doc
+    for k in keys[:-1]:
+        in_list = isinstance(k, int) and isinstance(node, list) and 0 <= k < len(node)
+        in_table = isinstance(k, str) and isinstance(node, Mapping) and k in node
+        if not (in_list or in_table):
+            return None
+        node = node[k]
+    return node if isinstance(node, dict) else None
 
 
 def _join(path: str, key: Any) -> str:

@@ -218,7 +218,23 @@ def summary_table(result: RunResult) -> pl.DataFrame:
                         output_type_id=float(lv), value=float(v),
                         value_date=origin + timedelta(days=math.ceil(v)), **window, **common,
                     ))  # fmt: skip
-    return pl.DataFrame(rows, schema=SUMMARY_SCHEMA, orient="row")
+    table = pl.DataFrame(rows, schema=SUMMARY_SCHEMA, orient="row")
+    return _with_sweep(table, result)
+
+
+def _with_sweep(table: pl.DataFrame, result: RunResult) -> pl.DataFrame:
+    """Add one ``sweep <key path>`` column per swept parameter (the value as written in the
+    file, e.g. ``1.3`` or ``2026-06-01``; missing for scenarios that were not swept)."""
+    swept = result.scenario_file.swept
+    keys = sorted({k for params in swept.values() for k in params})
+    if not keys:
+        return table
+    lookup = pl.DataFrame(
+        {"scenario_id": list(swept)}
+        | {f"sweep {k}": [swept[name].get(k) for name in swept] for k in keys},
+        schema={"scenario_id": pl.String} | {f"sweep {k}": pl.String for k in keys},
+    )
+    return table.join(lookup, on="scenario_id", how="left", maintain_order="left")
 
 
 def fit_table(result: RunResult) -> pl.DataFrame:

@@ -1,0 +1,261 @@
+"""Sweeps ([[sweep]] grids), task chunks, the Dask executor, retries and --resume."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from simulate import pipeline, rundir
+from simulate.batch import CHUNK, _retry, run_batch
+from simulate.cli import cli
+from simulate.errors import ScenarioError
+from simulate.scenarios import parse_scenario
+
+BASE = """
+[run]
+name = "{name}"
+seed = 7
+paths = 300
+horizon = 120
+[data]
+source = "example"
+series = ["personnel"]
+[model]
+kind = "analog"
+[[scenario]]
+name = "status-quo"
+reference = true
+[[scenario]]
+name = "escalation"
+[[scenario.adjust]]
+type = "multiply"
+factor = 1.2
+start = 2026-02-01
+[[scenario]]
+name = "ceasefire"
+[[scenario.adjust]]
+type = "ceasefire"
+start = 2026-03-01
+residual = 0.1
+{sweeps}
+[outputs]
+thresholds = [1_600_000, 1_650_000]
+charts = false
+"""
+
+FACTOR = """
+[[sweep]]
+scenario = "escalation"
+set = "adjust[0].factor"
+values = [{values}]
+"""
+
+
+def _file(tmp: Path, name: str, sweeps: str) -> Path:
+    path = tmp / f"{name}.toml"
+    path.write_text(BASE.format(name=name, sweeps=sweeps), encoding="utf-8")
+    return path
+
+
+def _doc(sweep: list[dict[str, Any]]) -> dict[str, Any]:
+    import tomllib
+
+    doc = tomllib.loads(BASE.format(name="x", sweeps=""))
+    doc["sweep"] = sweep
+    return doc
+
+
+# --------------------------------------------------------------------------------------
+# Expansion
+
+
+def test_a_grid_expands_into_named_scenarios_in_order() -> None:
+    f = parse_scenario(
+        _doc([
+            {"scenario": "escalation", "set": "adjust[0].factor", "values": [1.1, 1.3]},
+            {"scenario": "escalation", "set": "adjust[0].start",
+             "values": [date(2026, 2, 1), date(2026, 3, 1)]},
+            {"scenario": "ceasefire", "set": "adjust[0].residual", "values": [0.0, 0.2]},
+        ]),
+        source="x.toml",
+    )  # fmt: skip
+    names = [s.name for s in f.scenarios]
+    assert names == [
+        "status-quo",
+        "escalation.factor-1.1.start-2026-02-01",
+        "escalation.factor-1.1.start-2026-03-01",
+        "escalation.factor-1.3.start-2026-02-01",
+        "escalation.factor-1.3.start-2026-03-01",
+        "ceasefire.residual-0.0",
+        "ceasefire.residual-0.2",
+    ]
+    assert f.swept["escalation.factor-1.3.start-2026-03-01"] == {
+        "adjust[0].factor": "1.3", "adjust[0].start": "2026-03-01"
+    }  # fmt: skip
+    esc = f.scenarios[4].adjust[0]
+    assert esc.factor == 1.3 and str(esc.start) == "2026-03-01"  # type: ignore[union-attr]
+    assert f.reference.name == "status-quo" and "status-quo" not in f.swept
+
+
+@pytest.mark.parametrize(
+    ("sweep", "message"),
+    [
+        (
+            {"scenario": "nope", "set": "adjust[0].factor", "values": [1]},
+            "x.toml: sweep[0].scenario: no scenario is named 'nope'",
+        ),
+        (
+            {"scenario": "status-quo", "set": "adjust[0].factor", "values": [1]},
+            "x.toml: sweep[0].scenario: 'status-quo' is the reference scenario",
+        ),
+        (
+            {"scenario": "escalation", "set": "adjust[3].factor", "values": [1]},
+            "x.toml: sweep[0].set: scenario 'escalation' has no 'adjust[3].factor'",
+        ),
+        (
+            {"scenario": "escalation", "set": "adjust[0]..factor", "values": [1]},
+            "x.toml: sweep[0].set: must be a key path such as adjust[0].factor",
+        ),
+        (
+            {"scenario": "escalation", "set": "adjust[0].factor", "values": []},
+            "x.toml: sweep[0].values: must list at least one value, got []",
+        ),
+        (
+            {"scenario": "escalation", "set": "adjust[0].factor", "values": [1.1, -2]},
+            "x.toml: sweep of scenario 'escalation' at {'adjust[0].factor': '-2'}"
+            ".adjust[0].factor: must be > 0, got -2",
+        ),
+        (
+            {"scenario": "escalation", "set": "adjust[0].factor", "values": [1], "extra": 1},
+            "x.toml: sweep[0].extra: unknown key",
+        ),
+    ],
+)
+def test_bad_sweeps_name_the_key(sweep: dict[str, Any], message: str) -> None:
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(_doc([sweep]), source="x.toml")
+    assert str(err.value).startswith(message)
+
+
+# --------------------------------------------------------------------------------------
+# Runs
+
+
+@pytest.fixture(scope="module")
+def swept_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("sweep")
+    path = _file(tmp, "sweep", FACTOR.format(values="1.0, 1.1, 1.2, 1.3, 1.4, 1.5"))
+    [outcome] = run_batch([path], out=tmp / "out", charts=True)
+    assert outcome.error is None, outcome.error
+    return tmp / "out" / "sweep"
+
+
+def test_summary_has_the_swept_values_and_a_response_curve(swept_run: Path) -> None:
+    s = pl.read_csv(swept_run / "summary.csv", null_values="NA", infer_schema_length=None)
+    assert "sweep adjust[0].factor" in s.columns
+    p = s.filter(
+        (pl.col("measure") == "threshold_probability") & (pl.col("threshold") == 1_650_000)
+    )
+    by = dict(zip(p["scenario_id"], p["value"], strict=True))
+    curve = [by[f"escalation.factor-{v}"] for v in ("1.0", "1.1", "1.2", "1.3", "1.4", "1.5")]
+    # analog paths are paired and the factor scales each path: monotone, path by path
+    assert curve == sorted(curve) and curve[-1] > curve[0]
+    assert by["escalation.factor-1.0"] == by["status-quo"]  # factor 1 is the status quo
+    column = pl.col("sweep adjust[0].factor").cast(pl.String)
+    factor = s.filter(pl.col("scenario_id") == "escalation.factor-1.3").select(column)
+    assert set(factor.to_series()) == {"1.3"}
+    assert s.filter(pl.col("scenario_id") == "ceasefire")["sweep adjust[0].factor"].is_null().all()
+    assert (swept_run / "sensitivity-personnel.png").read_bytes()[:4] == b"\x89PNG"
+    assert rundir.validate_run(swept_run) == []
+
+
+def test_scenarios_split_into_tasks_give_the_same_files(tmp_path: Path) -> None:
+    values = ", ".join(f"{1 + i / 100:.2f}" for i in range(CHUNK + 5))  # more than one task
+    path = _file(tmp_path, "many", FACTOR.format(values=values))
+    [o] = run_batch([path], out=tmp_path / "tasks", charts=False)
+    assert o.error is None
+    whole = pipeline.run(path)  # every scenario in one call
+    rundir.write_run(whole, tmp_path / "whole" / "many", charts=False)
+    for name in ("projections.csv", "contrasts.csv", "summary.csv", "fit.csv"):
+        a = (tmp_path / "tasks" / "many" / name).read_bytes()
+        assert a == (tmp_path / "whole" / "many" / name).read_bytes(), name
+
+
+def test_dask_executor_gives_byte_identical_files(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    path = _file(tmp_path, "d", FACTOR.format(values="1.1, 1.3"))
+    [a] = run_batch([path], out=tmp_path / "local", charts=False)
+    [b] = run_batch([path], out=tmp_path / "dask", charts=False, executor="dask", jobs=2)
+    assert a.error is None and b.error is None, (a.error, b.error)
+    for f in ("projections.csv", "contrasts.csv", "summary.csv", "fit.csv"):
+        assert (tmp_path / "local" / "d" / f).read_bytes() == (
+            tmp_path / "dask" / "d" / f
+        ).read_bytes()
+
+
+def test_dask_executor_with_a_scheduler_address(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    path = _file(tmp_path, "s", "")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:  # fmt: skip
+        [o] = run_batch([path], out=tmp_path / "o", charts=False, executor="dask",
+                        scheduler=cluster.scheduler_address)  # fmt: skip
+    assert o.error is None and (tmp_path / "o" / "s" / "manifest.json").is_file()
+
+
+def test_unreachable_scheduler_is_a_one_line_error(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    path = _file(tmp_path, "u", "")
+    result = CliRunner().invoke(
+        cli, ["run", str(path), "--out", str(tmp_path / "o"), "--executor", "dask",
+              "--scheduler", "tcp://127.0.0.1:9", "-q"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "cannot reach the Dask scheduler tcp://127.0.0.1:9" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_resume_skips_complete_runs_and_redoes_the_rest(tmp_path: Path) -> None:
+    one = _file(tmp_path, "one", "")
+    two = _file(tmp_path, "two", "")
+    args = ["run", str(one), str(two), "--out", str(tmp_path / "o"), "--no-charts"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    stamp = (tmp_path / "o" / "one" / "projections.csv").stat().st_mtime_ns
+    (tmp_path / "o" / "two" / "summary.csv").unlink()  # an incomplete run directory
+    again = CliRunner().invoke(cli, [*args, "--resume"])
+    assert again.exit_code == 0, again.output
+    assert "o/one: already complete (--resume); left as it is" in again.output
+    assert (tmp_path / "o" / "one" / "projections.csv").stat().st_mtime_ns == stamp
+    assert rundir.validate_run(tmp_path / "o" / "two") == []
+    # a changed scenario file is not "complete" any more
+    one.write_text(one.read_text().replace("seed = 7", "seed = 8"))
+    third = CliRunner().invoke(cli, [*args, "--resume"])
+    assert "one: already complete" not in third.output
+    assert json.loads((tmp_path / "o" / "one" / "manifest.json").read_text())["run"]["seed"] == 8
+
+
+def test_a_task_that_fails_for_another_reason_is_retried_once() -> None:
+    calls: list[int] = []
+
+    def flaky() -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("worker lost")
+        return "ok"
+
+    assert _retry(flaky) == "ok" and len(calls) == 2
+    calls.clear()
+
+    def broken() -> Any:
+        calls.append(1)
+        raise OSError("still lost")
+
+    with pytest.raises(OSError, match="still lost"):
+        _retry(broken)
+    assert len(calls) == 2
