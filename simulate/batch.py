@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -57,6 +58,8 @@ class Outcome:
     seconds: float = 0.0
     #: With ``resume``: the run directory was already complete and was left alone.
     skipped: bool = False
+    #: With ``resume``: tasks whose results were kept from an interrupted run.
+    resumed_tasks: int = 0
 
 
 def _usage(exc: AttritionError) -> bool:
@@ -183,11 +186,28 @@ def run_batch(
         groups = [names[c : c + CHUNK] for c in range(0, len(names), CHUNK)]
         for k in range(len(p.series)):
             tasks += [_Task(i, k, tuple(g), len(groups)) for g in groups]
-    if on_total is not None:
-        on_total(sum(prepared[t.file].horizon(prepared[t.file].series[t.series]) for t in tasks))
     parts: dict[tuple[int, int], list[SeriesResult]] = {}
     started = {i: time.perf_counter() for i in prepared}
     force_write = force or resume
+    # Every finished task is kept in a hidden folder beside the run directory until the run
+    # directory is written, so that an interrupted run can be resumed task by task.
+    partial = {i: Path(out) / f".{p.scenario_file.run.name}.partial" for i, p in prepared.items()}
+    keys = {t: _task_key(prepared[t.file], t, samples) for t in tasks}
+    if resume:
+        done: list[_Task] = []
+        for t in tasks:
+            kept = _load_part(partial[t.file] / f"{keys[t]}.pkl")
+            if kept is not None:
+                parts.setdefault((t.file, t.series), []).append(kept)
+                outcomes[t.file].resumed_tasks += 1
+                done.append(t)
+        tasks_to_run = [t for t in tasks if t not in done]
+    else:
+        tasks_to_run = list(tasks)
+    if on_total is not None:
+        on_total(
+            sum(prepared[t.file].horizon(prepared[t.file].series[t.series]) for t in tasks_to_run)
+        )
 
     def finish(i: int) -> None:
         o, p = outcomes[i], prepared[i]
@@ -206,13 +226,16 @@ def run_batch(
         except AttritionError as exc:
             _failed(o, exc)
             return
+        shutil.rmtree(partial[i], ignore_errors=True)
         o.headline = headline(result)
         o.reported_by = result.reported_by
         o.seconds = time.perf_counter() - started[i]
 
     def record(t: _Task, get: Callable[[], SeriesResult]) -> None:
         try:
-            parts.setdefault((t.file, t.series), []).append(get())
+            got = get()
+            parts.setdefault((t.file, t.series), []).append(got)
+            _save_part(partial[t.file] / f"{keys[t]}.pkl", got)
         except AttritionError as exc:
             name = prepared[t.file].series[t.series].name
             _failed(outcomes[t.file], exc, prefix=f"series {name}: ")
@@ -225,16 +248,52 @@ def run_batch(
     def days(t: _Task) -> int:
         return prepared[t.file].horizon(prepared[t.file].series[t.series])
 
+    for i in prepared:
+        if not any(t.file == i for t in tasks_to_run):  # every task was kept: write it now
+            finish(i)
     if executor == "dask":
-        _run_dask(tasks, prepared, samples, jobs, scheduler, record, progress, days)
-    elif jobs == 1 or len(tasks) <= 1:
-        for t in tasks:
+        _run_dask(tasks_to_run, prepared, samples, jobs, scheduler, record, progress, days)
+    elif jobs == 1 or len(tasks_to_run) <= 1:
+        for t in tasks_to_run:
             record(t, lambda t=t: _retry(lambda: project_series(  # type: ignore[misc]
                 prepared[t.file], t.series, samples=samples, progress=progress,
                 scenarios=t.scenarios)))  # fmt: skip
     else:
-        _run_local(tasks, prepared, samples, jobs, record, progress, days)
+        _run_local(tasks_to_run, prepared, samples, jobs, record, progress, days)
     return outcomes
+
+
+def _task_key(p: Prepared, t: _Task, samples: int) -> str:
+    """What a task's result depends on, hashed: file, seed, paths, samples, series, scenarios."""
+    import hashlib
+    import json
+
+    from . import __version__
+
+    doc = [__version__, p.scenario_sha256, p.seed, p.paths, samples, p.series[t.series].name,
+           list(t.scenarios), [f.sha256 for f in p.data.files]]  # fmt: skip
+    return hashlib.sha256(json.dumps(doc).encode()).hexdigest()[:32]
+
+
+def _save_part(path: Path, result: SeriesResult) -> None:
+    import pickle
+
+    from .outputs import atomic_write
+
+    detached = replace(result, model=replace(result.model, path_factory=_detached))
+    atomic_write(path, pickle.dumps(detached, protocol=pickle.HIGHEST_PROTOCOL), force=True)
+
+
+def _load_part(path: Path) -> SeriesResult | None:
+    """A kept task result (our own file, written atomically); None when absent or unreadable."""
+    import pickle
+
+    try:
+        with path.open("rb") as fh:
+            got = pickle.load(fh)  # noqa: S301 - written by this tool beside the run directory
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+    return got if isinstance(got, SeriesResult) else None
 
 
 #: Most scenarios (besides the reference) projected in one task.

@@ -609,6 +609,8 @@ def run_cmd(
                 click.echo(f"{o.run_dir}: already complete (--resume); left as it is")
         elif not quiet:
             assert o.headline is not None and o.reported_by is not None
+            if o.resumed_tasks:
+                click.echo(f"{o.run_dir}: {o.resumed_tasks} tasks kept from an interrupted run")
             click.echo(_render_headline(o.run_dir, o.headline, o.reported_by, o.seconds))
     code = max((o.exit_code for o in outcomes), default=0)
     if code:

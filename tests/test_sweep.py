@@ -259,3 +259,41 @@ def test_a_task_that_fails_for_another_reason_is_retried_once() -> None:
     with pytest.raises(OSError, match="still lost"):
         _retry(broken)
     assert len(calls) == 2
+
+
+def test_an_interrupted_sweep_resumes_without_redoing_finished_tasks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import simulate.batch as batch
+
+    values = ", ".join(f"{1 + i / 100:.2f}" for i in range(CHUNK + 5))  # two tasks per series
+    path = _file(tmp_path, "big", FACTOR.format(values=values))
+    real = batch.project_series
+    calls: list[tuple[str, ...]] = []
+
+    def interrupted(*args: Any, **kw: Any) -> Any:
+        calls.append(tuple(kw["scenarios"]))
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the user stops the run during the second task
+        return real(*args, **kw)
+
+    monkeypatch.setattr(batch, "project_series", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_batch([path], out=tmp_path / "o", charts=False)
+    assert not (tmp_path / "o" / "big").exists()  # nothing half-written
+    assert len(list((tmp_path / "o" / ".big.partial").iterdir())) == 1  # the first task is kept
+
+    calls.clear()
+    monkeypatch.setattr(
+        batch, "project_series", lambda *a, **kw: (calls.append(1), real(*a, **kw))[1]
+    )
+    [o] = run_batch([path], out=tmp_path / "o", charts=False, resume=True)
+    assert o.error is None and o.resumed_tasks == 1 and len(calls) == 1  # only the second task
+    assert not (tmp_path / "o" / ".big.partial").exists()
+    # the same files as an uninterrupted run
+    monkeypatch.setattr(batch, "project_series", real)
+    [clean] = run_batch([path], out=tmp_path / "clean", charts=False)
+    for name in ("projections.csv", "contrasts.csv", "summary.csv", "fit.csv"):
+        assert (tmp_path / "o" / "big" / name).read_bytes() == (
+            tmp_path / "clean" / "big" / name
+        ).read_bytes()
