@@ -1,8 +1,8 @@
 """Projection engine speed and memory (issue: engine; goals on the 2-core reference machine).
 
-* speed: 100,000 paths x 365 days of one series, with all outputs, in no more than 3x the time
-  NumPy takes in the same process to draw 100,000 x 365 standard normals and partition them for
-  the same quantiles (the "floor");
+* speed: 100,000 paths x 365 days of one series, with all outputs, in no more than 2x (the
+  scale issue; the run issue asked for 3x) the time NumPy takes in the same process to draw
+  100,000 x 365 standard normals and partition them for the same quantiles (the "floor");
 * memory: peak memory for 1,000,000 paths x 3,650 days under 2 GB (measured in a fresh
   subprocess, so this process's arrays do not count).
 
@@ -32,7 +32,7 @@ from simulate.engine import _auto_block, project
 from simulate.models import DailySeries, FittedModel, ModelSpec, daily_series, fit
 from simulate.scenarios import HUB_QUANTILES, Scenario
 
-SPEED_GOAL = 3.0  # x the NumPy floor
+SPEED_GOAL = 2.0  # x the NumPy floor (the scale issue; the run issue asked for 3x)
 MEMORY_GOAL_MB = 2048.0
 SPEED_PATHS, SPEED_DAYS = 100_000, 365
 MEMORY_PATHS, MEMORY_DAYS = 1_000_000, 3650
@@ -135,7 +135,7 @@ def speed(quick: bool) -> None:
         run_project(model, s, n_paths, 30)  # warm-up
         sec = best_of(repeats, partial(run_project, model, s, n_paths, days))
         r = sec / base
-        row = f"{'project ' + kind:<28}{sec:>9.2f}{r:>9.2f}{'<= 3x':>8}  {verdict(r, SPEED_GOAL)}"
+        row = f"{'project ' + kind:<28}{sec:>9.2f}{r:>9.2f}{'<= 2x':>8}  {verdict(r, SPEED_GOAL)}"
         print(row)
     run_pipeline(min(n_paths, 1000), 30)  # warm-up: imports, data loading
     runs = [run_pipeline(n_paths, days) for _ in range(repeats)]
@@ -143,7 +143,7 @@ def speed(quick: bool) -> None:
     total = run_sec + table_sec
     r = total / base
     label = "pipeline trend-nb + tables"
-    print(f"{label:<28}{total:>9.2f}{r:>9.2f}{'<= 3x':>8}  {verdict(r, SPEED_GOAL)}")
+    print(f"{label:<28}{total:>9.2f}{r:>9.2f}{'<= 2x':>8}  {verdict(r, SPEED_GOAL)}")
     print(f"  (pipeline.run {run_sec:.2f} s, the three tables {table_sec:.2f} s)")
 
 
