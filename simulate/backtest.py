@@ -63,6 +63,8 @@ INTERVALS = (0.5, 0.8, 0.95)
 #: Horizon buckets of the daily figure.
 BUCKETS = ((1, 7), (8, 30), (31, 90))
 TOTAL_WINDOWS = (7, 30, 90)
+#: Origins with fewer reported days before them are not scored.
+MIN_TRAINING = 28
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -254,8 +256,8 @@ def backtest(
     """Rolling-origin backtest of `specs` (named by kind; give each kind once) on `series`.
 
     `origins` default to :func:`default_origins` of each series' last report. An origin where
-    a model cannot be fitted (e.g. too few figures) is skipped for that model and listed in
-    :attr:`BacktestResult.failures`.
+    any model cannot be fitted (e.g. too few figures) is dropped for every model, so that all
+    models are scored on the same origins; it is listed in :attr:`BacktestResult.failures`.
     """
     started = time.perf_counter()
     labels = [_label(s) for s in specs]
@@ -273,10 +275,16 @@ def backtest(
         )
         for origin in todo:
             first_after = (origin - full.start).days + 1
-            if first_after < 1 or first_after + horizon > len(full.y):
+            if first_after < MIN_TRAINING:
+                failures.append(
+                    f"{name} {origin}: fewer than {MIN_TRAINING} reported days before it"
+                )
+                continue
+            if first_after + horizon > len(full.y):
                 failures.append(f"{name} {origin}: fewer than {horizon} reported days after it")
                 continue
             observed = full.y[first_after : first_after + horizon]
+            scored_here: list[pl.DataFrame] = []
             for spec, label in zip(specs, labels, strict=True):
                 try:
                     s, paths = forecast_paths(
@@ -285,13 +293,16 @@ def backtest(
                     )  # fmt: skip
                 except AttritionError as exc:
                     failures.append(f"{name} {origin} {label}: {exc}")
-                    continue
+                    break
                 scored = score_paths(paths, observed, s.last_total, levels)
-                frames.append(
+                scored_here.append(
                     scored.with_columns(
                         origin=pl.lit(origin), series=pl.lit(name), model=pl.lit(label)
                     )
                 )
+            else:
+                # every model is scored on the same origins, or the origin is dropped for all
+                frames += scored_here
                 used.add(origin)
             if progress is not None:
                 progress(1)
