@@ -16,7 +16,7 @@ import os
 import platform
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -31,9 +31,10 @@ from .pipeline import RunResult
 from .tables import (
     HUB_SCHEMA,
     SUMMARY_SCHEMA,
+    contrast_blocks,
     contrasts_table,
     fit_table,
-    projections_table,
+    projection_blocks,
     samples_table,
     summary_table,
 )
@@ -148,6 +149,24 @@ def _write_csv(frame: pl.DataFrame, path: Path) -> None:
     frame.write_csv(path, null_value=_CSV_NULL, date_format="%Y-%m-%d")
 
 
+def _write_blocks(
+    path: Path,
+    blocks: Iterator[pl.DataFrame],
+    empty: Callable[[RunResult], pl.DataFrame] | None,
+    result: RunResult,
+) -> int:
+    """Write a CSV block by block (the header once); return the number of rows."""
+    rows = 0
+    with path.open("wb") as fh:
+        for block in blocks:
+            block.write_csv(fh, include_header=rows == 0 and fh.tell() == 0,
+                            null_value=_CSV_NULL, date_format="%Y-%m-%d")  # fmt: skip
+            rows += block.height
+        if fh.tell() == 0 and empty is not None:  # no rows: the header alone
+            empty(result).write_csv(fh, null_value=_CSV_NULL, date_format="%Y-%m-%d")
+    return rows
+
+
 def write_run(
     result: RunResult,
     out_dir: str | os.PathLike[str],
@@ -228,15 +247,19 @@ def _write_files(
     chart_maker: Callable[..., bytes] | None,
 ) -> dict[str, dict[str, Any]]:
     sf = result.scenario_file
+    files: dict[str, dict[str, Any]] = {}
+    # The two big tables are written block by block: memory stays at one block.
+    for name, blocks, empty in (
+        ("projections.csv", projection_blocks(result), None),
+        ("contrasts.csv", contrast_blocks(result), contrasts_table),
+    ):
+        files[name] = {"rows": _write_blocks(tmp / name, blocks, empty, result)}
     tables: dict[str, pl.DataFrame] = {
-        "projections.csv": projections_table(result),
-        "contrasts.csv": contrasts_table(result),
         "summary.csv": summary_table(result),
         "fit.csv": fit_table(result),
     }
     if result.samples:
         tables["samples.parquet"] = samples_table(result)
-    files: dict[str, dict[str, Any]] = {}
     for name, frame in tables.items():
         path = tmp / name
         if name.endswith(".parquet"):

@@ -17,6 +17,7 @@ so that the files are byte-identical whatever order the scenarios were listed or
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -27,6 +28,8 @@ from .engine import Projection
 from .pipeline import RunResult, SeriesResult
 
 __all__ = [
+    "projection_blocks",
+    "contrast_blocks",
     "projections_table",
     "contrasts_table",
     "summary_table",
@@ -110,9 +113,9 @@ def _hub_block(
     ).with_columns(pl.col("output_type_id").fill_nan(None), pl.col("target_end_date").cast(pl.Date))
 
 
-def projections_table(result: RunResult) -> pl.DataFrame:
-    """``projections.csv``: daily (``inc``) and cumulative (``cum``) quantiles and means."""
-    parts = []
+def projection_blocks(result: RunResult) -> Iterator[pl.DataFrame]:
+    """The rows of ``projections.csv`` one (series, scenario, target) block at a time, in file
+    order: for writing large runs without holding the whole table."""
     for r in _by_name(result):
         origin = r.model.origin
         for p in _scenarios(r):
@@ -120,19 +123,23 @@ def projections_table(result: RunResult) -> pl.DataFrame:
                 (f"cum {r.series.name}", p.cum_quantiles, p.cum_mean),
                 (f"inc {r.series.name}", p.daily_quantiles, p.daily_mean),
             ):
-                parts.append(
-                    _hub_block(
-                        origin, p.scenario, target, p.dates, p.levels, q, m, r.series.reported_by
-                    )  # fmt: skip
+                block = _hub_block(
+                    origin, p.scenario, target, p.dates, p.levels, q, m, r.series.reported_by
                 )
-    return pl.concat(parts).cast(HUB_SCHEMA)  # type: ignore[arg-type]
+                yield block.cast(HUB_SCHEMA)  # type: ignore[arg-type]
 
 
-def contrasts_table(result: RunResult) -> pl.DataFrame:
-    """``contrasts.csv``: per day, quantiles and mean of (scenario - reference) cumulative
-    totals on paired paths, for every scenario but the reference."""
+def projections_table(result: RunResult) -> pl.DataFrame:
+    """``projections.csv``: daily (``inc``) and cumulative (``cum``) quantiles and means."""
+    return pl.concat(list(projection_blocks(result)))
+
+
+_CONTRAST_COLUMNS = [*list(HUB_SCHEMA)[:2], "reference_scenario_id", *list(HUB_SCHEMA)[2:]]
+
+
+def contrast_blocks(result: RunResult) -> Iterator[pl.DataFrame]:
+    """The rows of ``contrasts.csv`` one (series, scenario) block at a time, in file order."""
     reference = result.scenario_file.reference.name
-    parts = []
     for r in _by_name(result):
         for p in _scenarios(r):
             if p.contrast_quantiles is None or p.contrast_mean is None:
@@ -141,13 +148,21 @@ def contrasts_table(result: RunResult) -> pl.DataFrame:
                 r.model.origin, p.scenario, f"cum {r.series.name}", p.dates, p.levels,
                 p.contrast_quantiles, p.contrast_mean, r.series.reported_by,
             )  # fmt: skip
-            parts.append(block.cast(HUB_SCHEMA))  # type: ignore[arg-type]
-    columns = list(HUB_SCHEMA)
-    columns.insert(2, "reference_scenario_id")
+            yield (
+                block.cast(HUB_SCHEMA)  # type: ignore[arg-type]
+                .with_columns(reference_scenario_id=pl.lit(reference))
+                .select(_CONTRAST_COLUMNS)
+            )
+
+
+def contrasts_table(result: RunResult) -> pl.DataFrame:
+    """``contrasts.csv``: per day, quantiles and mean of (scenario - reference) cumulative
+    totals on paired paths, for every scenario but the reference."""
+    parts = list(contrast_blocks(result))
     if not parts:
         schema = dict(HUB_SCHEMA, reference_scenario_id=pl.String)
-        return pl.DataFrame(schema=schema).select(columns)
-    return pl.concat(parts).with_columns(reference_scenario_id=pl.lit(reference)).select(columns)
+        return pl.DataFrame(schema=schema).select(_CONTRAST_COLUMNS)
+    return pl.concat(parts)
 
 
 def _summary_row(**kw: Any) -> dict[str, Any]:
