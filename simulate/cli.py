@@ -495,6 +495,7 @@ def _render_comparison(docs: list[dict[str, Any]]) -> str:
             "local-trend": "AIC on the log scale: not comparable with count models",
             "bootstrap": "no likelihood",
             "naive": "no likelihood",
+            "analog": "no likelihood; in-sample pinball of its last 56 days",
         }.get(kind, "")
         lines.append(f"  {kind:<14}{_g(d['aic']):>14}{d['pinball']:>12.2f}   {note}")
     lines.append("  pinball: in-sample mean pinball loss over the 23 hub quantile levels")
