@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -19,10 +18,10 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .backtest import INTERVALS, BacktestResult, summarise
+from .charts import png_bytes
 from .rundir import projection_caveat, publish, staging_dir
 
 __all__ = ["pit_table", "render_summary", "write_backtest", "TARGET_GROUPS"]
@@ -73,13 +72,6 @@ def render_summary(summary: pl.DataFrame, reporter: str) -> str:
     return "\n".join(lines)
 
 
-def _png(fig: Figure) -> bytes:
-    FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    return buf.getvalue()
-
-
 def reliability_chart(summary: pl.DataFrame, reporter: str) -> bytes:
     """Nominal against empirical coverage of the central intervals, per target and model."""
     targets = [g for g in TARGET_GROUPS if g in set(summary["group"])]
@@ -108,7 +100,7 @@ def reliability_chart(summary: pl.DataFrame, reporter: str) -> bytes:
     fig.suptitle(f"Backtest coverage, one line per series: figures as reported by {reporter}",
                  fontsize=9)  # fmt: skip
     fig.subplots_adjust(left=0.07, right=0.98, top=0.85, bottom=0.14, wspace=0.25)
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def bands_chart(result: BacktestResult, series: str, model: str) -> bytes:
@@ -136,7 +128,7 @@ def bands_chart(result: BacktestResult, series: str, model: str) -> bytes:
     )  # fmt: skip
     ax.grid(alpha=0.3)
     fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.1)
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def write_backtest(

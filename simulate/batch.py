@@ -400,16 +400,16 @@ def _complete(
     target: Path, path: Path, sf: ScenarioFile, seed: int | None, paths: int | None
 ) -> bool:
     """Whether `target` is a valid run of this very scenario file, seed and paths."""
-    import hashlib
     import json
 
+    from .outputs import file_sha256
     from .rundir import MANIFEST, validate_run
 
     if not (target / MANIFEST).is_file() or validate_run(target):
         return False
     m = json.loads((target / MANIFEST).read_text(encoding="utf-8"))
     return bool(
-        m["scenario_file"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        m["scenario_file"]["sha256"] == file_sha256(path)
         and m["run"]["seed"] == (sf.run.seed if seed is None else seed)
         and m["run"]["paths"] == (sf.run.paths if paths is None else paths)
     )

@@ -110,8 +110,14 @@ def fan_chart(
     True
     """
     fig = _figure(result, reference=reference, history_days=history_days, title_run=title_run)
+    return png_bytes(fig, dpi=_DPI)
+
+
+def png_bytes(fig: Figure, dpi: float | None = None) -> bytes:
+    """A figure as PNG bytes, without the software tag, so the same figure gives the same bytes."""
+    FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=_DPI, metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=dpi or fig.dpi, metadata={"Software": None})
     return buf.getvalue()
 
 
@@ -315,10 +321,7 @@ def sensitivity_chart(
         fontsize=8,
     )
     fig.subplots_adjust(left=0.08, right=0.98, top=0.84, bottom=0.16, wspace=0.28)
-    FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    return buf.getvalue()
+    return png_bytes(fig)
 
 
 def _is_date(text: str) -> bool:

@@ -17,6 +17,7 @@ import click
 import polars as pl
 
 from . import CAVEAT, __version__
+from .cli_options import comma_list
 from .data import (
     FINDING_FIELDS,
     DataPolicy,
@@ -54,12 +55,7 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> da
 
 
 def _series(_ctx: click.Context, _param: click.Parameter, value: str | None) -> list[str] | None:
-    if value is None:
-        return None
-    names = [v.strip() for v in value.split(",") if v.strip()]
-    if not names:
-        raise click.BadParameter("expected one or more series names separated by commas")
-    return names
+    return comma_list(value, "series names")
 
 
 _input_options = [
@@ -711,16 +707,12 @@ def validate_cmd(run_dirs: tuple[str, ...]) -> None:
 def _kinds(_ctx: click.Context, _param: click.Parameter, value: str | None) -> list[str] | None:
     from .models import MODEL_KINDS
 
-    if value is None:
-        return None
-    kinds = [v.strip() for v in value.split(",") if v.strip()]
-    for k in kinds:
+    kinds = comma_list(value, "models")
+    for k in kinds or ():
         if k not in MODEL_KINDS:
             raise click.BadParameter(
                 f"{k!r} is not a model; expected some of {', '.join(MODEL_KINDS)}"
             )
-    if not kinds:
-        raise click.BadParameter("name one or more models separated by commas")
     return kinds
 
 
@@ -784,13 +776,13 @@ def backtest_cmd(
     from .backtest_report import render_summary, write_backtest
     from .data import load
     from .models import ModelSpec, daily_series
-    from .pipeline import _data_ref
+    from .pipeline import data_ref
     from .scenarios import load_scenario_file
 
     try:
         if len(inputs) == 1 and inputs[0].endswith(".toml"):
             sf = load_scenario_file(inputs[0])
-            data = load(_data_ref(sf), series=list(sf.data.series),
+            data = load(data_ref(sf), series=list(sf.data.series),
                         reported_by=sf.data.reported_by, cache=cache)  # fmt: skip
             names = list(series or sf.data.series)
             policy = sf.data.policy

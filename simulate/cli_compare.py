@@ -18,6 +18,7 @@ from typing import Any
 import click
 import polars as pl
 
+from .cli_options import comma_list
 from .compare import (
     ABSENT,
     DEFAULT_ATOL,
@@ -40,12 +41,7 @@ _LISTED = 10
 
 
 def _keys(_ctx: click.Context, _param: click.Parameter, value: str | None) -> list[str] | None:
-    if value is None:
-        return None
-    names = [v.strip() for v in value.split(",") if v.strip()]
-    if not names:
-        raise click.BadParameter("expected one or more column names separated by commas")
-    return names
+    return comma_list(value, "column names")
 
 
 @click.command("compare")

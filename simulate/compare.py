@@ -46,7 +46,7 @@ from typing import Any, Literal
 import polars as pl
 
 from .errors import AttritionError
-from .rundir import file_sha256
+from .outputs import file_sha256
 
 __all__ = [
     "CompareError",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from .errors import AttritionError
 
-__all__ = ["OutputExistsError", "atomic_write"]
+__all__ = ["OutputExistsError", "atomic_write", "file_sha256"]
 
 
 class OutputExistsError(AttritionError):
@@ -64,3 +65,12 @@ def atomic_write(
         tmp.unlink(missing_ok=True)
         raise
     return target
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

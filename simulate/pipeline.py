@@ -14,7 +14,6 @@ Writing files is :mod:`simulate.rundir`'s job; tables are built by :mod:`simulat
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 import zlib
@@ -31,6 +30,7 @@ from .data.sources import SOURCES
 from .engine import Projection, project, scenario_draws
 from .errors import ScenarioError
 from .models import DailySeries, FittedModel, ModelSpec, daily_series, fit
+from .outputs import file_sha256
 from .rng import child, seed_sequence
 from .scenarios import ScenarioFile, adjustment_factors, load_scenario_file
 
@@ -133,7 +133,7 @@ class RunResult:
         return self.prepared.data.reported_by
 
 
-def _data_ref(sf: ScenarioFile) -> str:
+def data_ref(sf: ScenarioFile) -> str:
     """``data.source``: a source name, or a path taken relative to the scenario file."""
     ref = sf.data.source
     if ref in SOURCES or Path(ref).is_absolute():
@@ -165,19 +165,14 @@ def prepare(
     AttritionError
         Invalid file, unreadable or unsuitable data (one-line message naming where).
     """
-    digest = ""
-    if not isinstance(scenario, ScenarioFile):
-        digest = hashlib.sha256(Path(scenario).read_bytes()).hexdigest()
-        scenario = load_scenario_file(scenario)
-    elif Path(scenario.source).is_file():
-        digest = hashlib.sha256(Path(scenario.source).read_bytes()).hexdigest()
-    sf = scenario
+    sf = scenario if isinstance(scenario, ScenarioFile) else load_scenario_file(scenario)
+    digest = file_sha256(Path(sf.source)) if Path(sf.source).is_file() else ""
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise ScenarioError(sf.source, "--seed", f"must be a whole number >= 0, got {seed!r}")
     if paths is not None and (isinstance(paths, bool) or not isinstance(paths, int) or paths < 1):
         raise ScenarioError(sf.source, "--paths", f"must be a whole number >= 1, got {paths!r}")
     data = load(
-        _data_ref(sf), series=list(sf.data.series), reported_by=sf.data.reported_by, cache=cache
+        data_ref(sf), series=list(sf.data.series), reported_by=sf.data.reported_by, cache=cache
     )
     series = tuple(
         daily_series(data, name, as_of=sf.run.as_of, policy=sf.data.policy)

@@ -10,7 +10,6 @@ with ``force=True`` (and then only once the new one is complete).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -26,7 +25,7 @@ import polars as pl
 
 from . import __version__
 from .errors import AttritionError
-from .outputs import OutputExistsError
+from .outputs import OutputExistsError, file_sha256
 from .pipeline import RunResult
 from .tables import (
     HUB_SCHEMA,
@@ -62,15 +61,6 @@ def projection_caveat(reporter: str) -> str:
         f"These are projections of the figures as reported by {reporter}, not estimates of "
         "actual losses."
     )
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _versions() -> dict[str, str]:
