@@ -109,14 +109,20 @@ def _scale_value(path: Path, row: dict[str, Any], factor: float) -> tuple[float,
 # --------------------------------------------------------------------------- acceptance
 
 
-def test_same_file_and_seed_compare_equal(runs: dict[str, Path]) -> None:
-    r = _invoke(runs["a"], runs["b"])
+def test_same_file_and_seed_compare_equal(runs: dict[str, Path], tmp_path: Path) -> None:
+    # Two quick runs can finish within the same millisecond timings and second: make the
+    # manifests' timings differ for sure, as they do between real runs.
+    b = _copy(runs["b"], tmp_path)
+    manifest = json.loads((b / "manifest.json").read_text())
+    manifest["timings"]["written_at"] = "2000-01-01T00:00:00Z"
+    (b / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    r = _invoke(runs["a"], b)
     assert r.exit_code == 0, r.output
     assert "SAME within the tolerance" in r.output
     assert "manifest.json: same" in r.output  # timings and the written_at time differ
     assert (
         json.loads((runs["a"] / "manifest.json").read_text())["timings"]
-        != json.loads((runs["b"] / "manifest.json").read_text())["timings"]
+        != json.loads((b / "manifest.json").read_text())["timings"]
     )
 
 
