@@ -90,7 +90,9 @@ def _keys(_ctx: click.Context, _param: click.Parameter, value: str | None) -> li
     show_default=True,
     help="How many of the largest differences to show per file.",
 )
+@click.pass_context
 def compare_cmd(
+    ctx: click.Context,
     a: Path,
     b: Path,
     rtol: float,
@@ -106,12 +108,23 @@ def compare_cmd(
     the tolerance; manifest.json on its meaningful fields (not timings, versions or paths);
     charts and other files byte for byte. A file only one side has is a difference.
 
+    Two run directories made on different numerical platforms (their manifests' CPU, BLAS
+    kernel or library versions differ) are compared with the cross-platform tolerance, which
+    the report prints: fitted values within 1e-9 relative, simulated counts within one
+    reporting step, probabilities within 1/paths. Giving --rtol or --atol overrides it.
+
     Exit status: 0 same within the tolerance, 1 different, 2 cannot compare (missing path,
     a directory against a file, an unreadable or truncated file, different key columns,
     rows sharing their keys).
     """
+    explicit = any(
+        ctx.get_parameter_source(p) == click.core.ParameterSource.COMMANDLINE
+        for p in ("rtol", "atol")
+    )
     try:
-        comparison = compare_paths(a, b, keys=keys, rtol=rtol, atol=atol, top=top)
+        comparison = compare_paths(
+            a, b, keys=keys, rtol=rtol, atol=atol, top=top, across_platforms=not explicit
+        )
         moves = summary_moves(a, b) if summary else None
     except AttritionError as exc:
         click.echo(f"Error: {exc}", err=True)
@@ -224,8 +237,24 @@ def _render_file(f: FileComparison) -> list[str]:
     return [f"{f.name}: {'same' if f.status == 'same' else 'differs (bytes)'}"]
 
 
+def _platform_lines(c: Comparison) -> list[str]:
+    if not c.platform_differs:
+        return []
+    fields = ", ".join(c.platform_differs)
+    if c.tolerance is None:
+        return [f"numerical platforms differ ({fields}); tolerance as given"]
+    return [
+        f"numerical platforms differ ({fields}): cross-platform tolerance applied",
+        f"  {c.tolerance.describe()}",
+    ]
+
+
 def _render_text(c: Comparison) -> str:
-    lines = [f"A: {c.a}", f"B: {c.b}", f"tolerance: |a - b| <= {c.atol:g} + {c.rtol:g} * |b|", ""]
+    if c.tolerance is not None:
+        tol = "cross-platform (below)"
+    else:
+        tol = f"|a - b| <= {c.atol:g} + {c.rtol:g} * |b|"
+    lines = [f"A: {c.a}", f"B: {c.b}", f"tolerance: {tol}", *_platform_lines(c), ""]
     for f in c.files:
         lines += _render_file(f)
     lines.append("")
@@ -296,6 +325,8 @@ def _comparison_doc(c: Comparison) -> dict[str, Any]:
         "b": str(c.b),
         "rtol": c.rtol,
         "atol": c.atol,
+        "platform_differs": list(c.platform_differs),
+        "cross_platform_tolerance": None if c.tolerance is None else c.tolerance.describe(),
         "same": c.same,
         "files_differing": len(c.differing),
         "files": [_file_doc(f) for f in c.files],

@@ -18,10 +18,16 @@ missing value equals a missing value. The defaults, :data:`DEFAULT_RTOL` = :data
 = 1e-9, treat a re-run of the same file, data and seed as it is meant to be -- exactly equal
 (``attrition run`` promises byte-identical result files, and CSV round-trips a float exactly) --
 while absorbing last-digit differences of floating-point arithmetic across platforms or library
-builds (summation order, fused multiply-add), which are around 1e-15 relative in the fits. A
+builds (summation order, fused multiply-add), which are around 1e-12 relative in the fits. A
 relative change of 1e-9 is a thousandth of a person on a total of a million: anything above it is
 a real change. Comparing runs made with different seeds, paths or data needs ``--rtol`` of a
 few per cent, or ``--summary``.
+
+Two run directories whose manifests record different numerical platforms (another CPU, BLAS
+kernel or library build; :mod:`simulate.fingerprint`) are compared with the cross-platform
+tolerance of :mod:`simulate.tolerance` instead: fitted values within 1e-9 relative, simulated
+counts within what one flipped draw can move (one reporting step; ``1 / paths`` for a
+probability). :attr:`Comparison.platform_differs` names the fields that differ.
 
 Could not compare
 -----------------
@@ -45,8 +51,10 @@ from typing import Any, Literal
 
 import polars as pl
 
+from . import fingerprint
 from .errors import AttritionError
 from .outputs import file_sha256
+from .tolerance import CrossPlatform, from_manifests
 
 __all__ = [
     "CompareError",
@@ -80,7 +88,7 @@ GROUP_COLUMNS = ("scenario_id", "reference_scenario_id", "series", "target", "me
 #: Manifest fields that never count as differences: when and by what a run was made, and where
 #: its files were (paths and retrieval times differ between machines and fetches; the SHA-256
 #: of the data and of the scenario file say whether their content differs).
-IGNORED_MANIFEST_FIELDS = ("timings", "versions", "path", "retrieved_at")
+IGNORED_MANIFEST_FIELDS = ("timings", "versions", "platform", "platforms", "path", "retrieved_at")
 
 _CSV_NULL = "NA"
 _SUFFIX = "__b"
@@ -224,6 +232,10 @@ class Comparison:
     rtol: float
     atol: float
     files: tuple[FileComparison, ...]
+    #: The platforms' fingerprint fields that differ (empty: the same platform, or none
+    #: recorded), and the cross-platform tolerance applied instead of rtol/atol, if any.
+    platform_differs: tuple[str, ...] = ()
+    tolerance: CrossPlatform | None = None
 
     @property
     def same(self) -> bool:
@@ -367,7 +379,7 @@ def _constant_keys(a: pl.DataFrame, b: pl.DataFrame, keys: list[str]) -> list[st
     return out
 
 
-def _same_expr(c: str, numeric: bool, rtol: float, atol: float) -> pl.Expr:
+def _same_expr(c: str, numeric: bool, rtol: float, atol: float | pl.Expr) -> pl.Expr:
     a = pl.col(c)
     b = pl.col(c + _SUFFIX)
     if not numeric:
@@ -384,7 +396,7 @@ def compare_tables(
     *,
     keys: Sequence[str] | None = None,
     rtol: float = DEFAULT_RTOL,
-    atol: float = DEFAULT_ATOL,
+    atol: float | pl.Expr = DEFAULT_ATOL,
     top: int = DEFAULT_TOP,
     labels: tuple[str, str] = ("A", "B"),
 ) -> TableDiff:
@@ -400,7 +412,8 @@ def compare_tables(
         within the tolerance, others exactly.
     rtol, atol
         A numeric value is the same when ``|a - b| <= atol + rtol * |b|`` (NaN equals NaN,
-        missing equals missing).
+        missing equals missing). `atol` may be a Polars expression over the key columns, one
+        tolerance per row (see :mod:`simulate.tolerance`).
     top
         How many of the largest differences :attr:`TableDiff.largest` keeps.
     labels
@@ -430,7 +443,8 @@ def compare_tables(
     >>> compare_tables(a, b, rtol=0.05).same
     True
     """
-    if not (math.isfinite(rtol) and rtol >= 0 and math.isfinite(atol) and atol >= 0):
+    finite_atol = isinstance(atol, pl.Expr) or (math.isfinite(atol) and atol >= 0)
+    if not (math.isfinite(rtol) and rtol >= 0 and finite_atol):
         raise CompareError(f"rtol and atol must be finite and >= 0, got {rtol!r} and {atol!r}")
     key_list = _common_keys(a, b, labels) if keys is None else list(dict.fromkeys(keys))
     for k in key_list:
@@ -682,7 +696,12 @@ def compare_manifests(
     def keep(raw: tuple[str, ...]) -> bool:
         if not raw:
             return True
-        if raw[0] in ("timings", "versions") or raw[-1] in ("path", "retrieved_at"):
+        if raw[0] in ("timings", "versions") or raw[-1] in (
+            "path",
+            "retrieved_at",
+            "platform",
+            "platforms",
+        ):
             return False
         return not (
             len(raw) == 3 and raw[0] == "outputs" and raw[1] in files
@@ -717,6 +736,7 @@ def _compare_table_files(
     atol: float,
     top: int,
     rows_listed: tuple[int | None, int | None] = (None, None),
+    tolerance: CrossPlatform | None = None,
 ) -> FileComparison:
     ta, tb = read_table(pa), read_table(pb)
     for path, frame, listed in ((pa, ta, rows_listed[0]), (pb, tb, rows_listed[1])):
@@ -731,8 +751,11 @@ def _compare_table_files(
                 f"{path}: a header but no rows, where the other side has {other.height:,}: "
                 "the file looks truncated after its header"
             )
+    row_atol: float | pl.Expr = atol
+    if tolerance is not None:
+        rtol, row_atol = tolerance.rtol(name), tolerance.atol(name, ta.columns)
     diff = compare_tables(
-        ta, tb, keys=keys, rtol=rtol, atol=atol, top=top, labels=(str(pa), str(pb))
+        ta, tb, keys=keys, rtol=rtol, atol=row_atol, top=top, labels=(str(pa), str(pb))
     )
     return FileComparison(name, "table", "same" if diff.same else "differs", table=diff)
 
@@ -752,10 +775,19 @@ def _compare_files(
     top: int,
     compared_files: Iterable[str] = (),
     rows_listed: tuple[int | None, int | None] = (None, None),
+    tolerance: CrossPlatform | None = None,
 ) -> FileComparison:
     if _is_table(name):
         return _compare_table_files(
-            pa, pb, name, keys=keys, rtol=rtol, atol=atol, top=top, rows_listed=rows_listed
+            pa,
+            pb,
+            name,
+            keys=keys,
+            rtol=rtol,
+            atol=atol,
+            top=top,
+            rows_listed=rows_listed,
+            tolerance=tolerance,
         )
     if name.lower().endswith(".json"):
         fields = compare_manifests(
@@ -785,6 +817,7 @@ def compare_paths(
     rtol: float = DEFAULT_RTOL,
     atol: float = DEFAULT_ATOL,
     top: int = DEFAULT_TOP,
+    across_platforms: bool = True,
 ) -> Comparison:
     """Compare two result files, or two run directories file by file.
 
@@ -802,6 +835,10 @@ def compare_paths(
         Two files, or two directories.
     keys, rtol, atol, top
         As :func:`compare_tables` (``keys`` applies to every table).
+    across_platforms
+        When both run directories' manifests record a numerical platform and the two differ
+        (:mod:`simulate.fingerprint`), compare their tables with the cross-platform tolerance
+        (:mod:`simulate.tolerance`) instead of `rtol` and `atol`. False: always `rtol`, `atol`.
 
     Raises
     ------
@@ -831,6 +868,11 @@ def compare_paths(
     manifest = "manifest.json"
     man_a = _read_manifest(pa / manifest) if manifest in in_a else None
     man_b = _read_manifest(pb / manifest) if manifest in in_b else None
+    platform_differs = tuple(fingerprint.differing_runs(man_a, man_b))
+    tolerance: CrossPlatform | None = None
+    if platform_differs and across_platforms:
+        tolerance = from_manifests(man_a, man_b)
+        opts["tolerance"] = tolerance
     files: list[FileComparison] = []
     for name in sorted(in_a | in_b):
         if name not in both:
@@ -849,7 +891,7 @@ def compare_paths(
                 rows_listed=(_listed_rows(man_a, name), _listed_rows(man_b, name)),
             )  # fmt: skip
         )
-    return Comparison(pa, pb, rtol, atol, tuple(files))
+    return Comparison(pa, pb, rtol, atol, tuple(files), platform_differs, tolerance)
 
 
 # --------------------------------------------------------------------------------------

@@ -21,10 +21,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 
+from . import fingerprint
 from .data import ReportedData, load
 from .data.sources import SOURCES
 from .engine import Projection, project, scenario_draws
@@ -113,6 +115,9 @@ class SeriesResult:
     seconds: float
     #: With ``kind = "auto"``: the chosen kind and every candidate's mean WIS.
     choice: dict[str, object] | None = None
+    #: The numerical platforms that fitted and simulated the series (one, unless its scenarios
+    #: were split over workers of a mixed cluster); see :mod:`simulate.fingerprint`.
+    platforms: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -230,13 +235,17 @@ def project_series(
         keep_paths=min(samples, prepared.paths),
         progress=progress,
     )
-    return SeriesResult(s, model, projections, record, time.perf_counter() - start, choice)
+    seconds = time.perf_counter() - start
+    return SeriesResult(
+        s, model, projections, record, seconds, choice, (fingerprint.numerical_platform(),)
+    )
 
 
 def merge_results(parts: Sequence[SeriesResult]) -> SeriesResult:
     """Join the results of one series projected in several groups of scenarios, in the file's
     scenario order (a scenario computed in two groups is the same in both)."""
     first = parts[0]
+    platforms = [fp for part in parts for fp in part.platforms]
     projections: dict[str, Projection] = {}
     for part in parts:
         projections.update(part.projections)
@@ -247,6 +256,7 @@ def merge_results(parts: Sequence[SeriesResult]) -> SeriesResult:
         first.record,
         sum(p.seconds for p in parts),
         first.choice,
+        tuple(fp for i, fp in enumerate(platforms) if fp not in platforms[:i]),
     )
 
 

@@ -25,6 +25,7 @@ import polars as pl
 
 from . import __version__
 from .errors import AttritionError
+from .fingerprint import numerical_platform
 from .outputs import OutputExistsError, file_sha256
 from .pipeline import RunResult
 from .tables import (
@@ -78,6 +79,7 @@ def manifest(result: RunResult, files: dict[str, dict[str, Any]]) -> dict[str, A
     p = result.prepared
     sf = p.scenario_file
     reporter = result.reported_by
+    here = numerical_platform()
     return {
         "tool": "attrition",
         "caveat": projection_caveat(reporter),
@@ -122,11 +124,21 @@ def manifest(result: RunResult, files: dict[str, dict[str, Any]]) -> dict[str, A
                 "granularity": r.series.granularity,
                 "model": r.model.spec.to_dict(),
                 "model_choice": r.choice,
+                # where the series was fitted and simulated, when that is not where the run
+                # directory was written (a worker of a mixed cluster)
+                **(
+                    {"platforms": list(r.platforms)}
+                    if any(fp != here for fp in r.platforms)
+                    else {}
+                ),
             }
             for r in sorted(result.results, key=lambda r: r.series.name)
         ],
         "outputs": files,
         "versions": _versions(),
+        # Byte-identical results are promised on the same platform; across platforms
+        # `attrition compare` applies the cross-platform tolerance (simulate.tolerance).
+        "platform": here,
         "timings": {
             **{k: round(v, 3) for k, v in result.timings.items()},
             **{f"series_seconds.{r.series.name}": round(r.seconds, 3) for r in result.results},

@@ -39,3 +39,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Regenerate tests/golden/<run>/ from tests/golden/scenarios/ instead of comparing "
         "(only for a deliberate change; see README, 'Golden runs').",
     )
+
+
+#: OpenBLAS core types to try as "another kernel", each with the CPU flag it needs.
+_KERNELS = (("Haswell", "avx2"), ("Sandybridge", "avx"), ("Prescott", "sse3"))
+
+
+@pytest.fixture(scope="session")
+def other_kernel() -> str:
+    """An OpenBLAS core type this CPU can run that is not the one OpenBLAS picked for it
+    (``OPENBLAS_CORETYPE`` for a subprocess): Haswell on an AVX-512 machine."""
+    import platform
+
+    from simulate.fingerprint import numerical_platform
+
+    cpuinfo = Path("/proc/cpuinfo")
+    if platform.machine() not in ("x86_64", "AMD64") or not cpuinfo.is_file():
+        pytest.skip("OpenBLAS kernels are chosen with OPENBLAS_CORETYPE on x86 Linux only")
+    flags = set()
+    for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("flags"):
+            flags = set(line.split(":", 1)[1].split())
+            break
+    own = {b["core_type"].lower() for b in numerical_platform()["blas"]}
+    for kernel, flag in _KERNELS:
+        if flag in flags and kernel.lower() not in own:
+            return kernel
+    pytest.skip(f"no second OpenBLAS kernel to try on this CPU (its own: {', '.join(own)})")

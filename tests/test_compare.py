@@ -494,3 +494,107 @@ def test_render_move() -> None:
     assert render_move(row) == (
         "cum personnel at 2026-06-30 (status-quo): median -12,400 (-0.9%), 80% band wider by 6%"
     )
+
+
+# --------------------------------------------------------------------------- across platforms
+
+
+def _other_platform(run: Path, tmp_path: Path, name: str = "other") -> Path:
+    """A copy of `run` whose manifest says it was made under another OpenBLAS kernel."""
+    b = _copy(run, tmp_path, name)
+    manifest = json.loads((b / "manifest.json").read_text())
+    for blas in manifest["platform"]["blas"]:
+        blas["core_type"] = "Haswell" if blas["core_type"] != "Haswell" else "SkylakeX"
+    (b / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return b
+
+
+def test_another_platform_is_named_and_its_tolerance_printed(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    b = _other_platform(runs["b"], tmp_path)
+    r = _invoke(runs["a"], b)
+    assert r.exit_code == 0, r.output
+    assert "numerical platforms differ (blas): cross-platform tolerance applied" in r.output
+    assert "simulated counts within one reporting step (personnel 10" in r.output
+    assert "manifest.json: same" in r.output  # the platform itself is not a difference
+    # the same platform: today's comparison, and not a word about platforms
+    r = _invoke(runs["a"], runs["b"])
+    assert r.exit_code == 0 and "platforms differ" not in r.output
+    doc = json.loads(_invoke(runs["a"], b, "--format", "json").output)
+    assert doc["platform_differs"] == ["blas"]
+    assert doc["cross_platform_tolerance"].startswith("fitted values rtol 1e-09")
+
+
+def test_across_platforms_one_quantile_changed_by_one_percent_differs(
+    runs: dict[str, Path], row: dict[str, Any], tmp_path: Path
+) -> None:
+    b = _other_platform(runs["b"], tmp_path)
+    _scale_value(b / "projections.csv", row, 1.01)
+    r = _invoke(runs["a"], b)
+    assert r.exit_code == 1, r.output
+    assert "cross-platform tolerance applied" in r.output
+    assert f"projections.csv: 1 of {_n_rows(runs['a']):,} rows differ" in r.output
+
+
+def test_across_platforms_one_reporting_step_is_within_the_tolerance(
+    runs: dict[str, Path], row: dict[str, Any], tmp_path: Path
+) -> None:
+    # What one flipped draw can do to a personnel quantile (reported in steps of 10): within
+    # the cross-platform tolerance, but a difference on the same platform.
+    manifest = json.loads((runs["a"] / "manifest.json").read_text())
+    step = {s["name"]: s["granularity"] for s in manifest["series"]}[row["target"].split()[1]]
+    b = _other_platform(runs["b"], tmp_path)
+    value = float(
+        read_table(b / "projections.csv").filter(*(pl.col(k) == v for k, v in row.items()))[
+            "value"
+        ][0]
+    )
+    _scale_value(b / "projections.csv", row, (value + step) / value)
+    assert _invoke(runs["a"], b).exit_code == 0
+    same_platform = _copy(runs["b"], tmp_path, "same")
+    _scale_value(same_platform / "projections.csv", row, (value + step) / value)
+    assert _invoke(runs["a"], same_platform).exit_code == 1
+    # two steps is more than one flipped draw can do
+    _scale_value(b / "projections.csv", row, (value + 2.5 * step) / (value + step))
+    assert _invoke(runs["a"], b).exit_code == 1
+
+
+def test_explicit_tolerance_overrides_the_cross_platform_one(
+    runs: dict[str, Path], row: dict[str, Any], tmp_path: Path
+) -> None:
+    b = _other_platform(runs["b"], tmp_path)
+    _scale_value(b / "projections.csv", row, 1.01)
+    r = _invoke(runs["a"], b, "--rtol", "0.02")
+    assert r.exit_code == 0, r.output
+    assert "numerical platforms differ (blas); tolerance as given" in r.output
+
+
+def test_a_series_computed_on_another_platform_counts(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    """A run whose series was fitted and simulated by a worker on another platform (a mixed
+    Dask cluster) records that platform under the series, and compare takes it into account."""
+    b = _copy(runs["b"], tmp_path)
+    manifest = json.loads((b / "manifest.json").read_text())
+    worker = json.loads(json.dumps(manifest["platform"]))
+    worker["numpy_simd"] = "baseline"
+    manifest["series"][0]["platforms"] = [worker]
+    (b / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    r = _invoke(runs["a"], b)
+    assert r.exit_code == 0, r.output
+    assert "numerical platforms differ (numpy_simd): cross-platform tolerance applied" in r.output
+    assert "manifest.json: same" in r.output
+
+
+def test_runs_without_a_recorded_platform_are_compared_as_today(
+    runs: dict[str, Path], row: dict[str, Any], tmp_path: Path
+) -> None:
+    b = _copy(runs["b"], tmp_path)
+    manifest = json.loads((b / "manifest.json").read_text())
+    del manifest["platform"]
+    (b / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    r = _invoke(runs["a"], b)
+    assert r.exit_code == 0 and "platforms differ" not in r.output
+    _scale_value(b / "projections.csv", row, 1.01)
+    assert _invoke(runs["a"], b).exit_code == 1

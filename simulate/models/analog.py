@@ -37,6 +37,7 @@ from ..errors import ModelError
 from .base import FittedModel, pearson_diagnostics
 from .observation import ObservationModel
 from .series import DailySeries
+from .smalllinalg import rmatvec
 from .spec import ModelSpec
 
 __all__ = ["fit_analog", "LEVEL_WINDOWS", "level_of"]
@@ -127,7 +128,7 @@ def fit_analog(spec: ModelSpec, s: DailySeries) -> FittedModel:
     weights = 0.5 ** (age / half_life)
     weights /= weights.sum()
     if not drift:
-        m = ratios @ weights
+        m = rmatvec(ratios.T, weights)  # ratios @ weights, the same under every BLAS kernel
         pad = np.r_[np.full(3, m[0]), m, np.full(3, m[-1])]
         m = np.convolve(pad, np.ones(7) / 7, mode="valid")
         ratios = ratios / np.maximum(m, 1e-12)[:, None]

@@ -61,6 +61,7 @@ import numpy as np
 from .base import FittedModel, pearson_diagnostics
 from .observation import ObservationModel
 from .series import DailySeries
+from .smalllinalg import matvec, rmatvec
 from .spec import ModelSpec
 from .trend_nb import (
     LOG_K_BOUNDS,
@@ -212,8 +213,8 @@ def fit_changepoint(spec: ModelSpec, s: DailySeries) -> FittedModel:
 
     def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
         coef, log_k = split(x)
-        f, g_eta, g_k = nb_objective(X @ coef, log_k, y, const)
-        g = X.T @ g_eta
+        f, g_eta, g_k = nb_objective(matvec(X, coef), log_k, y, const)
+        g = rmatvec(X, g_eta)
         f += penalty * float(np.sum(x[3:]))
         grad = np.concatenate([g[:2], [g_k], g[2:] + penalty, -g[2:] + penalty])
         return f, grad
@@ -236,10 +237,10 @@ def fit_changepoint(spec: ModelSpec, s: DailySeries) -> FittedModel:
     nA = XA.shape[1]
 
     def fgh(z: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        eta = XA @ z[:nA]
+        eta = matvec(XA, z[:nA])
         f, g_eta, g_k = nb_objective(eta, float(z[nA]), y, const)
         f += penalty * float(np.sum(sign * z[2:nA]))
-        g = np.append(XA.T @ g_eta, g_k)
+        g = np.append(rmatvec(XA, g_eta), g_k)
         g[2:nA] += penalty * sign
         return f, g, -nb_hessian(XA, eta, float(z[nA]), y)
 
@@ -249,7 +250,7 @@ def fit_changepoint(spec: ModelSpec, s: DailySeries) -> FittedModel:
     delta = np.zeros(J)
     delta[active] = z[2:nA]
     k = math.exp(log_k)
-    eta = XA @ z[:nA]
+    eta = matvec(XA, z[:nA])
     mu = np.exp(eta)
     loglik = -nb_objective(eta, log_k, y, const)[0]
 

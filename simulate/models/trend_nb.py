@@ -58,6 +58,16 @@ from ..errors import ModelError
 from .base import FittedModel, pearson_diagnostics
 from .observation import ObservationModel
 from .series import DailySeries
+from .smalllinalg import (
+    cholesky,
+    inverse_spd,
+    matmul,
+    matvec,
+    psd_root,
+    rmatvec,
+    solve_spd,
+    weighted_gram,
+)
 from .spec import ModelSpec
 
 __all__ = [
@@ -85,6 +95,8 @@ LOG_LEVEL_BOUNDS = (-40.0, 40.0)
 MAX_LOG_CHANGE = 30.0
 #: Bounds of each weekday effect (log scale).
 DOW_BOUNDS = (-10.0, 10.0)
+#: Largest variance inflation factor of an estimate that gets a standard error.
+_MAX_VIF = 1e10
 #: Weekday names, Monday first (``date.weekday()`` order).
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -154,8 +166,8 @@ def nb_hessian(X: np.ndarray, eta: np.ndarray, log_k: float, y: np.ndarray) -> n
     )
     n_coef = X.shape[1]
     H = np.empty((n_coef + 1, n_coef + 1))
-    H[:n_coef, :n_coef] = -(X.T * w) @ X
-    H[:n_coef, n_coef] = H[n_coef, :n_coef] = X.T @ cross
+    H[:n_coef, :n_coef] = -weighted_gram(X, w)
+    H[:n_coef, n_coef] = H[n_coef, :n_coef] = rmatvec(X, cross)
     H[n_coef, n_coef] = d2k + dk
     return H
 
@@ -193,11 +205,13 @@ def _inverse_information(H: np.ndarray, fixed: np.ndarray) -> np.ndarray:
     if not np.all(np.isfinite(info)) or np.any(d <= 0):
         return cov
     corr = info / np.outer(d, d)
-    w, v = np.linalg.eigh(corr)
-    if w[0] <= 1e-10 * max(w[-1], 1.0):
+    # Positive definite, and no parameter a near-exact combination of the others: every
+    # variance inflation factor (diagonal of the inverse correlation) at most 1e10. Plain
+    # Python factorisation (smalllinalg): the same answer under every BLAS kernel.
+    inv_corr = inverse_spd(corr)
+    if inv_corr is None or not float(np.max(np.diag(inv_corr))) <= _MAX_VIF:
         return cov
-    inv = (v / w) @ v.T / np.outer(d, d)
-    cov[np.ix_(free, free)] = 0.5 * (inv + inv.T)
+    cov[np.ix_(free, free)] = inv_corr / np.outer(d, d)
     return cov
 
 
@@ -213,15 +227,18 @@ def normal_draws(rng: np.random.Generator, mean: np.ndarray, cov: np.ndarray, n:
     """`n` draws (rows) from N(`mean`, `cov`) in one call to the generator.
 
     NaN entries of `cov` (parameters without a standard error) count as 0: those
-    parameters stay at their estimate. A symmetric square root (eigen-decomposition with
-    negative eigenvalues set to 0) makes singular covariances, e.g. of sum-to-zero
-    effects, safe.
+    parameters stay at their estimate. A semi-definite Cholesky factor
+    (:func:`~simulate.models.smalllinalg.psd_root`) makes singular covariances safe, and
+    the draws are the same under every BLAS kernel (an eigen-decomposition's vectors, and
+    their signs, are not).
     """
     c = np.nan_to_num(np.asarray(cov, dtype=np.float64), nan=0.0)
-    w, v = np.linalg.eigh(0.5 * (c + c.T))
-    root = v * np.sqrt(np.maximum(w, 0.0))
+    root = psd_root(c)
     z = rng.standard_normal((n, len(mean)))
-    return np.asarray(mean[None, :] + z @ root.T, dtype=np.float64)
+    out = np.repeat(np.asarray(mean, dtype=np.float64)[None, :], n, axis=0)
+    for j in range(len(mean)):  # out += z[:, j] root[:, j]^T, one column at a time (no BLAS)
+        out += z[:, j : j + 1] * root[None, :, j]
+    return out
 
 
 def minimise(
@@ -266,14 +283,14 @@ def newton_polish(
     x: np.ndarray,
     bounds: list[tuple[float, float]],
     *,
-    steps: int = 4,
+    steps: int = 8,
 ) -> np.ndarray:
     """A few Newton steps on the parameters not on a bound, with the exact Hessian.
 
-    `fgh` returns (objective, gradient, Hessian of the objective). L-BFGS-B stops when the
+    `fgh` returns (objective, gradient, Hessian of the objective). TNC stops when the
     objective barely moves; Newton steps take the estimate to the optimum to near machine
     precision for the cost of a few small linear solves. A step is kept only if it stays
-    inside the bounds and does not raise the objective.
+    inside the bounds and does not raise the objective beyond its rounding.
     """
     lo = np.array([b[0] for b in bounds])
     hi = np.array([b[1] for b in bounds])
@@ -282,17 +299,21 @@ def newton_polish(
         free = ~on_bound(x, bounds)
         if not free.any():
             break
-        try:
-            L = np.linalg.cholesky(H[np.ix_(free, free)])
-        except np.linalg.LinAlgError:
+        # H is the Hessian of the objective (minus the log-likelihood): positive definite
+        # at a minimum. Plain-Python factorisation: the same steps under every BLAS kernel.
+        L = cholesky(H[np.ix_(free, free)])
+        if L is None:
             break
         step = np.zeros_like(x)
-        step[free] = -np.linalg.solve(L.T, np.linalg.solve(L, g[free]))
+        step[free] = -solve_spd(L, g[free])
         xn = x + step
         if np.any(xn < lo) or np.any(xn > hi):
             break
         fn, gn, Hn = fgh(xn)
-        if not fn <= fx:
+        # Near the optimum a Newton step changes the objective by less than its rounding
+        # (1e-13 of it): such a step is kept, or the estimate would stay wherever TNC
+        # stopped, which moves with the last bit of exp and log on another CPU.
+        if not fn <= fx + 1e-12 * (1.0 + abs(fx)):
             break
         x, fx, g, H = xn, fn, gn, Hn
         if np.max(np.abs(step)) < 1e-12:
@@ -403,17 +424,17 @@ def fit_trend_nb(spec: ModelSpec, s: DailySeries) -> FittedModel:
     bounds += [DOW_BOUNDS] * (n_coef - 2) + [LOG_K_BOUNDS]
 
     def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
-        eta = X @ x[:n_coef]
+        eta = matvec(X, x[:n_coef])
         f, g_eta, g_k = nb_objective(eta, float(x[n_coef]), y, const)
-        return f, np.append(X.T @ g_eta, g_k)
+        return f, np.append(rmatvec(X, g_eta), g_k)
 
     def fgh(x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         f, g = fun(x)
-        return f, g, -nb_hessian(X, X @ x[:n_coef], float(x[n_coef]), y)
+        return f, g, -nb_hessian(X, matvec(X, x[:n_coef]), float(x[n_coef]), y)
 
     x = newton_polish(fgh, minimise(fun, start_values(X, y, bounds), bounds), bounds)
 
-    eta = X @ x[:n_coef]
+    eta = matvec(X, x[:n_coef])
     log_k = float(x[n_coef])
     k = math.exp(log_k)
     mu = np.exp(eta)
@@ -433,7 +454,7 @@ def fit_trend_nb(spec: ModelSpec, s: DailySeries) -> FittedModel:
     names.append("dispersion")
     rows.append(np.eye(n_coef + 1)[n_coef] * k)
     J = np.array(rows)
-    est = J @ x
+    est = matmul(J, x[:, None])[:, 0]
     est[-1] = k
     cov = _transform_cov(J, cov_x)
     se = np.sqrt(np.maximum(np.diag(cov), 0.0))
@@ -480,9 +501,12 @@ def start_values(X: np.ndarray, y: np.ndarray, bounds: list[tuple[float, float]]
     """Starting values: least squares on log(y + 1/2), k by the method of moments."""
     z = np.log(y + 0.5)
     # Normal equations: X has a handful of columns; an (n x p) least-squares call would
-    # wake OpenBLAS's threads, which costs more than the whole fit on a small machine.
-    beta = np.linalg.solve(X.T @ X + 1e-9 * np.eye(X.shape[1]), X.T @ z)
-    mu = np.exp(np.clip(X @ beta, -30.0, 30.0))
+    # wake OpenBLAS's threads, which costs more than the whole fit on a small machine, and
+    # would round differently under each BLAS kernel.
+    gram = weighted_gram(X, np.ones(len(y))) + 1e-9 * np.eye(X.shape[1])
+    L = cholesky(gram)
+    beta = np.zeros(X.shape[1]) if L is None else solve_spd(L, rmatvec(X, z))
+    mu = np.exp(np.clip(matvec(X, beta), -30.0, 30.0))
     excess = float(np.mean((y - mu) ** 2 - mu))
     k = float(np.mean(mu * mu)) / excess if excess > 0 else 1e4
     x0 = np.append(beta, math.log(max(k, 1e-3)))
@@ -492,7 +516,7 @@ def start_values(X: np.ndarray, y: np.ndarray, bounds: list[tuple[float, float]]
 def _transform_cov(J: np.ndarray, cov_x: np.ndarray) -> np.ndarray:
     """J cov J^T, NaN for every reported parameter that depends on one without a variance."""
     undefined = np.isnan(np.diag(cov_x))
-    cov = J @ np.nan_to_num(cov_x, nan=0.0) @ J.T
+    cov = matmul(matmul(J, np.nan_to_num(cov_x, nan=0.0)), J.T)
     bad = (np.abs(J[:, undefined]) > 0).any(axis=1)
     cov[bad, :] = np.nan
     cov[:, bad] = np.nan
