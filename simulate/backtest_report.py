@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from .backtest import INTERVALS, BacktestResult, summarise
 from .charts import png_bytes
+from .fingerprint import numerical_platform
 from .rundir import projection_caveat, publish, staging_dir
 
 __all__ = ["pit_table", "render_summary", "write_backtest", "TARGET_GROUPS"]
@@ -179,6 +180,8 @@ def write_backtest(
                 **{n: {"rows": f.height} for n, f in files.items()},
                 **{n: {} for n in pngs},
             },
+            # the fits and simulations behind the scores: see simulate.fingerprint
+            "platform": numerical_platform(),
             "timings": {
                 "seconds": round(result.seconds, 3),
                 "written_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -15,6 +15,7 @@ from simulate.backtest import backtest, default_origins, forecast_paths, score_p
 from simulate.cli import cli
 from simulate.data import load
 from simulate.data.policy import DataPolicy
+from simulate.fingerprint import numerical_platform
 from simulate.models import ModelSpec
 
 LEVELS = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)
@@ -140,6 +141,7 @@ def test_backtest_command_writes_its_directory(tmp_path: Path) -> None:
     m = json.loads((out / "manifest.json").read_text())
     assert m["models"] == ["analog", "trend-nb", "naive", "bootstrap"]
     assert m["caveat"].startswith("These are projections of the figures as reported by nobody")
+    assert m["platform"] == numerical_platform()
     scores = pl.read_csv(out / "scores.csv", null_values="NA")
     assert set(scores["model"]) == {"analog", "trend-nb", "naive", "bootstrap"}
     pit = pl.read_csv(out / "pit.csv")

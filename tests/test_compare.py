@@ -598,3 +598,37 @@ def test_runs_without_a_recorded_platform_are_compared_as_today(
     assert r.exit_code == 0 and "platforms differ" not in r.output
     _scale_value(b / "projections.csv", row, 1.01)
     assert _invoke(runs["a"], b).exit_code == 1
+
+
+def test_a_run_under_another_openblas_kernel_compares_equal(
+    runs: dict[str, Path], row: dict[str, Any], other_kernel: str, tmp_path: Path
+) -> None:
+    """The issue's acceptance: the same run made under two kernels compares equal (exit 0,
+    the platforms named and the cross-platform tolerance applied), and a copy with one
+    quantile changed by 1% does not (exit 1)."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "other"
+    env = {**os.environ, "OPENBLAS_CORETYPE": other_kernel}
+    subprocess.run(
+        [sys.executable, "-m", "simulate", "run", str(DEMO), "--out", str(out), "--paths",
+         str(PATHS), "--no-charts", "--quiet"],
+        env=env, check=True, cwd=ROOT,
+    )  # fmt: skip
+    other = out / "demo"
+    manifest = json.loads((other / "manifest.json").read_text())
+    assert {b["core_type"] for b in manifest["platform"]["blas"]} == {other_kernel}
+    a = _copy(runs["a"], tmp_path, "a")  # without charts, as the other
+    for png in a.glob("*.png"):
+        png.unlink()
+    r = _invoke(a, other)
+    assert r.exit_code == 0, r.output
+    assert "numerical platforms differ (blas): cross-platform tolerance applied" in r.output
+    for f in ("projections.csv", "contrasts.csv", "summary.csv", "fit.csv"):
+        assert (a / f).read_bytes() == (other / f).read_bytes(), f  # in fact byte-identical
+    _scale_value(other / "projections.csv", row, 1.01)
+    r = _invoke(a, other)
+    assert r.exit_code == 1, r.output
+    assert f"projections.csv: 1 of {_n_rows(a):,} rows differ" in r.output
