@@ -9,11 +9,11 @@ plain-Python small linear algebra, so another OpenBLAS kernel changes nothing (m
 every estimate bit-identical under Haswell, SkylakeX and Zen). Another CPU may round NumPy's
 ``exp`` and ``log`` differently in the last bit; the fits converge to their optimum to about
 1e-10 in their parameters, and measured across NumPy's SIMD paths their estimates moved by at
-most 1.4e-12 relative. The cross-platform tolerance follows from that and from what such a
-change can do to a simulated table:
+most 2.2e-13 relative (``benchmarks/cross_kernel.py --numpy-baseline``). The cross-platform
+tolerance follows from that and from what such a change can do to a simulated table:
 
-* a **fitted value** (``fit.csv``) may differ by ``rtol`` = :data:`FIT_RTOL` (1e-9), a
-  tenth of the fits' convergence, a thousand times what was measured;
+* a **fitted value** (``fit.csv``) may differ by ``rtol`` = :data:`FIT_RTOL` (1e-9): ten
+  times the fits' convergence (1e-10), over a thousand times what was measured;
 * a **simulated count** is an integer draw: a change of 1e-12 in its expected value changes
   it only if its uniform lands within 1e-12 of a step of the distribution; then it moves by
   one reporting step ``g`` of its series (10 for personnel figures reported in tens). One such
