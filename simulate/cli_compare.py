@@ -232,7 +232,7 @@ def _render_file(f: FileComparison) -> list[str]:
         return _render_table_diff(f.name, f.table)
     if f.kind == "manifest":
         if not f.fields:
-            return [f"{f.name}: same (timings, versions and paths ignored)"]
+            return [f"{f.name}: same (timings, versions, platform and paths ignored)"]
         return [f"{f.name}: {_count(len(f.fields), 'field')} differ"] + [f"  {d}" for d in f.fields]
     return [f"{f.name}: {'same' if f.status == 'same' else 'differs (bytes)'}"]
 
