@@ -153,9 +153,6 @@ _AT_BOUND = 0.05
 _STEADY_TOL = 1e-14
 # Days per chunk of the filter loop (one log and one steady-state test per chunk).
 _CHUNK = 32
-# Step of the forward-difference gradient of the search: the log-likelihood of 1,500 days
-# is a sum of thousands of terms, so a step of 1e-8 (the default) drowns in rounding.
-_FD_STEP = 1e-7
 # Step of the numerical Hessian in the transformed parametrisation.
 _HESS_STEP = 1e-2
 # A transformed parameter whose standard error exceeds this fraction of its search range's
@@ -166,7 +163,7 @@ _UNIDENTIFIED = 4.0
 # _GTOL (a change of 1e-6 in log-likelihood per unit of log-variance: far below any standard
 # error) or no parameter moves by more than _XTOL; the Levenberg-Marquardt damping's start,
 # floor and ceiling (relative to the Hessian's diagonal plus one).
-_POLISH_STEP = 1e-4
+_DIFF_STEP = 1e-4
 _ROUGH_ITERATIONS = 6
 _ITERATIONS = 100
 _GTOL = 1e-6
@@ -512,7 +509,7 @@ def _search(
     fx = nll(x)
     lam = _LM_START
     every = list(range(len(x)))
-    g, H = _fd_newton(nll, x, every, _POLISH_STEP)
+    g, H = _fd_newton(nll, x, every, _DIFF_STEP)
     for _ in range(iterations):
         free = [
             i
@@ -549,10 +546,10 @@ def _search(
         moved = float(np.max(np.abs(xn - x)))
         if moved < _XTOL:
             return xn, fn
-        gn = _fd_gradient(nll, xn, _POLISH_STEP)
+        gn = _fd_gradient(nll, xn, _DIFF_STEP)
         updated = _bfgs(H, xn - x, gn - g)
         if updated is None:
-            gn, updated = _fd_newton(nll, xn, every, _POLISH_STEP)
+            gn, updated = _fd_newton(nll, xn, every, _DIFF_STEP)
         H = updated
         x, fx, g = xn, fn, gn
     return x, fx
