@@ -115,6 +115,44 @@ def changepoint_days(n: int, n_changepoints: int, changepoint_range: float) -> n
     return idx[(idx >= 1) & (idx <= n - 2)]
 
 
+class _Hinges:
+    """Products with the design ``X = [1, tau, B]``, ``B[t, j] = max(0, tau[c_j] - tau[t])``,
+    in O(n + J) instead of O(n J): the optimiser's inner loop.
+
+    ``(B d)[t]`` is ``S1[t] - tau[t] S0[t]``, where ``S0[t]`` and ``S1[t]`` sum ``d_j`` and
+    ``d_j tau[c_j]`` over the changepoints after day t: constant between changepoints.
+    ``(B' g)[j]`` is ``tau[c_j] G_j - H_j``, where ``G_j`` and ``H_j`` sum ``g`` and ``g tau``
+    over the days before ``c_j``: running sums of the sums between changepoints. Every sum
+    runs in one fixed order, with no BLAS: the same bits on every CPU and kernel (as
+    :mod:`~simulate.models.smalllinalg`).
+    """
+
+    def __init__(self, tau: np.ndarray, cp: np.ndarray) -> None:
+        self.tau = tau
+        self.tau_c = tau[cp]
+        n = len(tau)
+        # days before the first changepoint, between each two, and from the last one on
+        self.counts = np.diff(np.concatenate([[0], cp, [n]]))
+        self.starts = np.concatenate([[0], cp]).astype(np.int64)
+
+    def matvec(self, coef: np.ndarray) -> np.ndarray:
+        """``X @ coef`` for ``coef = (a, s, d_1..d_J)``."""
+        d = coef[2:]
+        # sums over changepoints j, j + 1, ..., J - 1 (0 past the last one)
+        r0 = np.concatenate([np.cumsum(d[::-1])[::-1], [0.0]])
+        r1 = np.concatenate([np.cumsum((d * self.tau_c)[::-1])[::-1], [0.0]])
+        s0 = np.repeat(r0, self.counts)
+        s1 = np.repeat(r1, self.counts)
+        return np.asarray(coef[0] + coef[1] * self.tau + (s1 - self.tau * s0), dtype=np.float64)
+
+    def rmatvec(self, g: np.ndarray) -> np.ndarray:
+        """``X.T @ g``."""
+        G = np.cumsum(np.add.reduceat(g, self.starts))  # G[j]: days before changepoint j
+        H = np.cumsum(np.add.reduceat(g * self.tau, self.starts))
+        head = [float(G[-1]), float(H[-1])]
+        return np.concatenate([head, self.tau_c * G[:-1] - H[:-1]])
+
+
 class _ChangepointPaths:
     """Log level and slope per path; slopes change on random days (Prophet-style)."""
 
@@ -211,10 +249,12 @@ def fit_changepoint(spec: ModelSpec, s: DailySeries) -> FittedModel:
         coef = np.concatenate([x[:2], x[3 : 3 + J] - x[3 + J :]])
         return coef, float(x[2])
 
+    hinge = _Hinges(tau, cp)
+
     def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
         coef, log_k = split(x)
-        f, g_eta, g_k = nb_objective(matvec(X, coef), log_k, y, const)
-        g = rmatvec(X, g_eta)
+        f, g_eta, g_k = nb_objective(hinge.matvec(coef), log_k, y, const)
+        g = hinge.rmatvec(g_eta)
         f += penalty * float(np.sum(x[3:]))
         grad = np.concatenate([g[:2], [g_k], g[2:] + penalty, -g[2:] + penalty])
         return f, grad
