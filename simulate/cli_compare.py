@@ -323,8 +323,8 @@ def _comparison_doc(c: Comparison) -> dict[str, Any]:
     return {
         "a": str(c.a),
         "b": str(c.b),
-        "rtol": c.rtol,
-        "atol": c.atol,
+        "rtol": None if c.tolerance is not None else c.rtol,
+        "atol": None if c.tolerance is not None else c.atol,
         "platform_differs": list(c.platform_differs),
         "cross_platform_tolerance": None if c.tolerance is None else c.tolerance.describe(),
         "same": c.same,

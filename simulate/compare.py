@@ -754,6 +754,8 @@ def _compare_table_files(
     row_atol: float | pl.Expr = atol
     if tolerance is not None:
         rtol, row_atol = tolerance.rtol(name), tolerance.atol(name, ta.columns)
+        derived = [c for c in tolerance.derived(name) if c in ta.columns and c in tb.columns]
+        ta, tb = ta.drop(derived), tb.drop(derived)
     diff = compare_tables(
         ta, tb, keys=keys, rtol=rtol, atol=row_atol, top=top, labels=(str(pa), str(pb))
     )
@@ -837,8 +839,9 @@ def compare_paths(
         As :func:`compare_tables` (``keys`` applies to every table).
     across_platforms
         When both run directories' manifests record a numerical platform and the two differ
-        (:mod:`simulate.fingerprint`), compare their tables with the cross-platform tolerance
-        (:mod:`simulate.tolerance`) instead of `rtol` and `atol`. False: always `rtol`, `atol`.
+        (:mod:`simulate.fingerprint`), and `rtol` and `atol` are the defaults, compare their
+        tables with the cross-platform tolerance (:mod:`simulate.tolerance`) instead.
+        False, or a tolerance given: always `rtol` and `atol`.
 
     Raises
     ------
@@ -870,7 +873,8 @@ def compare_paths(
     man_b = _read_manifest(pb / manifest) if manifest in in_b else None
     platform_differs = tuple(fingerprint.differing_runs(man_a, man_b))
     tolerance: CrossPlatform | None = None
-    if platform_differs and across_platforms:
+    defaults = rtol == DEFAULT_RTOL and atol == DEFAULT_ATOL
+    if platform_differs and across_platforms and defaults:
         tolerance = from_manifests(man_a, man_b)
         opts["tolerance"] = tolerance
     files: list[FileComparison] = []

@@ -130,7 +130,9 @@ def fit_analog(spec: ModelSpec, s: DailySeries) -> FittedModel:
     if not drift:
         m = rmatvec(ratios.T, weights)  # ratios @ weights, the same under every BLAS kernel
         pad = np.r_[np.full(3, m[0]), m, np.full(3, m[-1])]
-        m = np.convolve(pad, np.ones(7) / 7, mode="valid")
+        # 7-day moving average, the shifted terms added in a fixed order (np.convolve goes
+        # through BLAS's ddot, whose kernels sum in their own order)
+        m = sum((pad[k : k + len(m)] * (1.0 / 7.0) for k in range(1, 7)), pad[: len(m)] / 7.0)
         ratios = ratios / np.maximum(m, 1e-12)[:, None]
     level = max(float(level_of(y)[-1]), _FLOOR)
     tail = y[-_HISTORY:]

@@ -155,8 +155,8 @@ _STEADY_TOL = 1e-14
 _CHUNK = 32
 # Step of the numerical Hessian in the transformed parametrisation.
 _HESS_STEP = 1e-2
-# A transformed parameter whose standard error exceeds this fraction of its search range's
-# width is not identified by the data (it is reported without a standard error).
+# A transformed parameter whose standard error exceeds its search range's width divided by
+# this is not identified by the data (it is reported without a standard error).
 _UNIDENTIFIED = 4.0
 # The search (:func:`_search`): step of the central differences; Newton steps from each start
 # and to convergence; converged when the gradient of the negative log-likelihood is below
@@ -398,7 +398,9 @@ def _maximise(x: np.ndarray, damped: bool) -> tuple[np.ndarray, _Concentrated]:
     nll = _Concentrated(x.tolist(), damped)
     bounds = [_LOG_RATIO_BOUNDS, _LOG_RATIO_BOUNDS] + ([_LOGIT_PHI_BOUNDS] if damped else [])
     # A few rough steps from each start, then a search to convergence from the best.
-    rough = [_search(nll, x0, bounds, iterations=_ROUGH_ITERATIONS) for x0 in _starts(nll)]
+    rough = [
+        _search(nll, x0, bounds, iterations=_ROUGH_ITERATIONS, jump=False) for x0 in _starts(nll)
+    ]
     x0, f0 = min(rough, key=lambda r: r[1])
     x0, f0 = _to_plateau_bound(x0, f0, nll)
     x1, f1 = _search(nll, x0, bounds, iterations=_ITERATIONS)
@@ -487,6 +489,7 @@ def _search(
     bounds: list[tuple[float, float]],
     *,
     iterations: int,
+    jump: bool = True,
 ) -> tuple[np.ndarray, float]:
     """Minimise `nll` within `bounds` from `x0`: projected quasi-Newton steps,
     Levenberg-Marquardt damped where the Hessian is not positive definite; returns the point
@@ -501,7 +504,11 @@ def _search(
     under one kernel and at the bound under another.) A parameter on a bound whose gradient
     pushes it outwards is held there; a step that would leave the range is cut at the bound.
     Converged when the free gradient is below :data:`_GTOL` or a step moves no parameter by
-    more than :data:`_XTOL`.
+    more than :data:`_XTOL`. With `jump`, a variance ratio sliding down its plateau goes
+    straight to the bound when that is lower (not in the rough steps from the starts, where
+    it would commit a start to a corner before the search has seen the basin). Where a
+    difference probe meets the region where the likelihood is not finite, the search stops
+    at the best point so far.
     """
     lo = np.array([b[0] for b in bounds])
     hi = np.array([b[1] for b in bounds])
@@ -511,6 +518,8 @@ def _search(
     every = list(range(len(x)))
     g, H = _fd_newton(nll, x, every, _DIFF_STEP)
     for _ in range(iterations):
+        if not (_usable(g) and _usable(H)):
+            break
         free = [
             i
             for i in range(len(x))
@@ -536,7 +545,7 @@ def _search(
         lam = max(lam / 8.0, _LM_MIN)
         # A variance ratio sliding down its plateau goes straight to the bound when that is
         # lower: the likelihood is nearly flat there, and steps would crawl down it.
-        for i in (0, 1):
+        for i in (0, 1) if jump else ():
             if i < len(x) and lo[i] < xn[i] < _PLATEAU and xn[i] < x[i]:
                 trial = xn.copy()
                 trial[i] = lo[i]
@@ -553,6 +562,11 @@ def _search(
         H = updated
         x, fx, g = xn, fn, gn
     return x, fx
+
+
+def _usable(a: np.ndarray) -> bool:
+    """Finite difference quotients of finite likelihoods (not of the 1e300 sentinel)."""
+    return bool(np.all(np.isfinite(a))) and float(np.max(np.abs(a), initial=0.0)) < 1e100
 
 
 def _fd_gradient(nll: _Concentrated, x: np.ndarray, h: float) -> np.ndarray:
