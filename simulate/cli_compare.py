@@ -105,13 +105,14 @@ def compare_cmd(
     """Compare run directories (or result files) A and B.
 
     Tables (CSV, Parquet) are aligned on their key columns and compared value by value within
-    the tolerance; manifest.json on its meaningful fields (not timings, versions or paths);
-    charts and other files byte for byte. A file only one side has is a difference.
+    the tolerance; manifest.json on its meaningful fields (not timings, versions, platform or
+    paths); charts and other files byte for byte. A file only one side has is a difference.
 
     Two run directories made on different numerical platforms (their manifests' CPU, BLAS
     kernel or library versions differ) are compared with the cross-platform tolerance, which
-    the report prints: fitted values within 1e-9 relative, simulated counts within one
-    reporting step, probabilities within 1/paths. Giving --rtol or --atol overrides it.
+    the report prints: fitted values within 1e-9 relative; simulated values within what one
+    flipped draw can move (a quantile one reporting step, a probability 1/paths), at most half
+    of 1% of the value. Giving --rtol or --atol overrides it.
 
     Exit status: 0 same within the tolerance, 1 different, 2 cannot compare (missing path,
     a directory against a file, an unreadable or truncated file, different key columns,

@@ -26,8 +26,9 @@ few per cent, or ``--summary``.
 Two run directories whose manifests record different numerical platforms (another CPU, BLAS
 kernel or library build; :mod:`simulate.fingerprint`) are compared with the cross-platform
 tolerance of :mod:`simulate.tolerance` instead: fitted values within 1e-9 relative, simulated
-counts within what one flipped draw can move (one reporting step; ``1 / paths`` for a
-probability). :attr:`Comparison.platform_differs` names the fields that differ.
+values within what one flipped draw can move (one reporting step for a quantile; ``1 / paths``
+for a probability), at most half of 1% of the value. :attr:`Comparison.platform_differs`
+names the fields that differ.
 
 Could not compare
 -----------------

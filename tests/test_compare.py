@@ -516,7 +516,8 @@ def test_another_platform_is_named_and_its_tolerance_printed(
     r = _invoke(runs["a"], b)
     assert r.exit_code == 0, r.output
     assert "numerical platforms differ (blas): cross-platform tolerance applied" in r.output
-    assert "simulated counts within one reporting step (personnel 10" in r.output
+    assert "quantiles one reporting step: personnel 10, tanks 1" in r.output
+    assert "at most 0.5% of the value" in r.output
     assert "manifest.json: same" in r.output  # the platform itself is not a difference
     # the same platform: today's comparison, and not a word about platforms
     r = _invoke(runs["a"], runs["b"])
@@ -632,3 +633,25 @@ def test_a_run_under_another_openblas_kernel_compares_equal(
     r = _invoke(a, other)
     assert r.exit_code == 1, r.output
     assert f"projections.csv: 1 of {_n_rows(a):,} rows differ" in r.output
+
+
+def test_backtest_directories_across_platforms(tmp_path: Path) -> None:
+    """A backtest's manifest names its series by name and has no run.paths: comparing two of
+    them made on different platforms applies rtol alone, without a traceback."""
+    from simulate.cli import cli
+
+    out = tmp_path / "bt"
+    args = ["backtest", "example", "--series", "tanks", "--models", "trend-nb", "--horizon",
+            "14", "--every", "56", "--start", "2025-09-01", "--paths", "100", "--out", str(out),
+            "--no-charts"]  # fmt: skip
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    (out / "pit.csv").unlink()  # its rows are not unique on its key columns (compare needs --keys)
+    b = _other_platform(out, tmp_path, "bt-other")
+    r = _invoke(out, b)
+    assert r.exit_code == 0, r.output
+    assert "every value rtol 1e-09" in r.output
+    scores = b / "scores.csv"
+    frame = read_table(scores)
+    value = next(c for c in frame.columns if frame.schema[c] == pl.Float64)
+    frame.with_columns(pl.col(value) * 1.01).write_csv(scores, null_value="NA")
+    assert _invoke(out, b).exit_code == 1

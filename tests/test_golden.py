@@ -9,11 +9,12 @@
   operating system, CPU architecture, NumPy's SIMD targets, and each BLAS library's version and
   OpenBLAS core type) is this one: ``attrition run`` promises byte-identical result files;
 * otherwise **within the cross-platform tolerance** of :mod:`simulate.tolerance`, derived from
-  the model: fitted values within 1e-9 relative (the fits converge to about 1e-10 and use no
-  BLAS), simulated counts within what one flipped draw can move (one reporting step of the
-  series; 1/paths for a probability). It still catches a 1% change of any quantile of more
-  than 100 reporting steps. Another NumPy version may change the random streams (NumPy does
-  not promise them across versions): that is a failure to understand, not to tolerate.
+  the model: fitted values within 1e-9 relative (the fits use no BLAS; across NumPy's SIMD
+  paths they moved by at most 5.4e-13), simulated values within what one flipped draw can move
+  (one reporting step of the series for a quantile; 1/paths for a probability), never more
+  than half of 1% of the value, so that a 1% change of any quantile fails. Another NumPy
+  version may change the random streams (NumPy does not promise them across versions): that
+  is a failure to understand, not to tolerate.
 
 The golden tests run under the machine's own OpenBLAS kernel and, in ``.ci/run``, once more
 under ``OPENBLAS_CORETYPE=Haswell`` (README, "Golden runs"). ``pytest tests/test_golden.py

@@ -55,14 +55,13 @@ Estimation
     and once on a plateau under one kernel and on the bound under the other). A variance
     ratio that slides down its plateau (below ``exp(-8)``) jumps to the bound when that is
     lower; one that ends on its plateau is also tried on the bound, which wins when its
-    likelihood is within 1e-6 of the best. Measured against the L-BFGS-B search on 252 fits
-    of the General Staff figures (personnel, tanks, artillery, uav, afv, mlrs, air_defense;
-    origins 2023-03-31, 2023-06-30, 2024-02-29, 2024-11-12, 2025-06-30, 2026-02-28; windows
-    of 120 and 180 days and the whole history; damped and not): the log-likelihood was
-    higher by more than 1e-4 in 40 fits (by up to 0.012), lower by more than 1e-4 in 1 (by
-    0.0047, tanks, whole history to 2023-03-31), and the 252 fits took 8.5 s instead of
-    7.1 s. (The earlier check of the optima against 60 starting points was made with
-    L-BFGS-B.)
+    likelihood is within 1e-6 of the best. Measured against the L-BFGS-B search on 336 fits of
+    the General Staff figures (personnel, tanks, artillery, uav, afv, mlrs, air_defense;
+    origins 2023-03-31, 2023-06-30, 2024-02-29, 2024-11-12, 2025-06-30, 2026-02-28; windows of
+    60, 120 and 180 days and the whole history; damped and not): the log-likelihood was higher
+    by more than 1e-4 in 60 fits (by up to 0.052), lower by more than 1e-4 in 1 (by 0.0047,
+    tanks, whole history to 2023-03-31), and the 336 fits took 11.7 s instead of 8.2 s. (The
+    earlier check of the optima against 60 starting points was made with L-BFGS-B.)
 
     Standard errors come from the inverse of a numerical Hessian of the negative
     log-likelihood at the optimum in that transformed parametrisation (log-variances, logit),
@@ -112,9 +111,11 @@ Speed
     The filter is a loop over Python floats with the 2 x 2 covariance unrolled by hand (no
     NumPy call per day). Once the predicted covariance has converged (to 1e-14 relative) the
     gain is constant and the innovations of the remaining days are a fixed linear filter of
-    the figures, run by :func:`scipy.signal.lfilter`. Fitting 1,500 days takes about 20-35 ms
-    (damped or not; real personnel figures 18 ms damped, 32 ms undamped, where the covariance
-    converges slowly) on the reference 2-core machine; 180 days about 5-11 ms.
+    the figures, run by :func:`scipy.signal.lfilter`. A fit makes 250-500 likelihood
+    evaluations (central differences; see Estimation); on the reference 2-core machine it
+    takes about 40 ms on the 1,464 days of the real personnel figures, 27-33 ms on 180 days,
+    and 170 ms on a synthetic 1,500-day series whose covariance never settles
+    (``benchmarks/bench_fit.py``; benchmarks/README.md has the figures before and after).
 """
 
 from __future__ import annotations
