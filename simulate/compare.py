@@ -89,7 +89,9 @@ GROUP_COLUMNS = ("scenario_id", "reference_scenario_id", "series", "target", "me
 #: Manifest fields that never count as differences: when and by what a run was made, and where
 #: its files were (paths and retrieval times differ between machines and fetches; the SHA-256
 #: of the data and of the scenario file say whether their content differs).
-IGNORED_MANIFEST_FIELDS = ("timings", "versions", "platform", "platforms", "path", "retrieved_at")
+_IGNORED_SECTIONS = ("timings", "versions")
+_IGNORED_LEAVES = ("path", "retrieved_at", "platform", "platforms")
+IGNORED_MANIFEST_FIELDS = _IGNORED_SECTIONS + _IGNORED_LEAVES
 
 _CSV_NULL = "NA"
 _SUFFIX = "__b"
@@ -697,12 +699,7 @@ def compare_manifests(
     def keep(raw: tuple[str, ...]) -> bool:
         if not raw:
             return True
-        if raw[0] in ("timings", "versions") or raw[-1] in (
-            "path",
-            "retrieved_at",
-            "platform",
-            "platforms",
-        ):
+        if raw[0] in _IGNORED_SECTIONS or raw[-1] in _IGNORED_LEAVES:
             return False
         return not (
             len(raw) == 3 and raw[0] == "outputs" and raw[1] in files
@@ -754,9 +751,7 @@ def _compare_table_files(
             )
     row_atol: float | pl.Expr = atol
     if tolerance is not None:
-        rtol, row_atol = tolerance.rtol(name), tolerance.atol(name, ta.columns)
-        derived = [c for c in tolerance.derived(name) if c in ta.columns and c in tb.columns]
-        ta, tb = ta.drop(derived), tb.drop(derived)
+        ta, tb, rtol, row_atol = tolerance.prepare(name, ta, tb)
     diff = compare_tables(
         ta, tb, keys=keys, rtol=rtol, atol=row_atol, top=top, labels=(str(pa), str(pb))
     )

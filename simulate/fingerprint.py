@@ -126,9 +126,8 @@ def differing_runs(a: dict[str, Any] | None, b: dict[str, Any] | None) -> list[s
     pa, pb = of_manifest(a), of_manifest(b)
     if not pa or not pb:
         return []
-    fields = [f for x in pa for y in pb for f in differing(x, y)]
-    if len(pa) > 1 or len(pb) > 1:
-        fields += [f for x in pa + pb for y in pa + pb for f in differing(x, y)]
+    every = pa + pb  # one platform in all, or the runs (or one of them) span several
+    fields = {f for x in every for y in every for f in differing(x, y)}
     return [f for f in FIELDS if f in fields]
 
 

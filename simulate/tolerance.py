@@ -110,6 +110,14 @@ class CrossPlatform:
         """Columns of table `name` that follow from others and are not compared on their own."""
         return ("value_date",) if self.simulated and name == "summary.csv" else ()
 
+    def prepare(
+        self, name: str, a: pl.DataFrame, b: pl.DataFrame
+    ) -> tuple[pl.DataFrame, pl.DataFrame, float, pl.Expr | float]:
+        """Tables `a` and `b` of file `name` without their derived columns, and the ``rtol``
+        and ``atol`` to compare them with (:func:`simulate.compare.compare_tables`)."""
+        derived = [c for c in self.derived(name) if c in a.columns and c in b.columns]
+        return a.drop(derived), b.drop(derived), self.rtol(name), self.atol(name, a.columns)
+
     def describe(self) -> str:
         """One line saying what the tolerance is (printed by ``attrition compare``)."""
         if not self.simulated:

@@ -80,11 +80,7 @@ def _report(golden: Path, run_dir: Path, f: str, tolerance: CrossPlatform | None
         rtol: float = 0.0
         atol: Any = 0.0
     else:
-        rtol, atol = tolerance.rtol(f), tolerance.atol(f, a.columns)
-        a, b = (
-            a.drop(tolerance.derived(f), strict=False),
-            b.drop(tolerance.derived(f), strict=False),
-        )
+        a, b, rtol, atol = tolerance.prepare(f, a, b)
     diff = compare_tables(a, b, rtol=rtol, atol=atol, top=3, labels=(str(golden / f), f))
     if diff.same:
         return None if tolerance is not None else f"{f}: bytes differ, values do not"
