@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 import simulate
-from simulate.backtest import backtest
 from simulate.data import load
+from simulate.evaluation.backtest import backtest
 from simulate.models import ModelSpec, daily_series
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "general-staff"

@@ -28,7 +28,7 @@ from functools import partial
 import numpy as np
 
 from simulate.data import load
-from simulate.engine import _auto_block, project
+from simulate.engine import _auto_block, simulate_scenarios
 from simulate.models import DailySeries, FittedModel, ModelSpec, daily_series, fit
 from simulate.scenarios import HUB_QUANTILES, Scenario
 
@@ -71,14 +71,14 @@ def floor(n_paths: int, days: int) -> None:
         np.quantile(x, levels, axis=1)
 
 
-def run_project(
+def run_simulate_scenarios(
     model: FittedModel,
     s: DailySeries,
     n_paths: int,
     days: int,
     progress: Callable[[int], object] | None = None,
 ) -> None:
-    project(
+    simulate_scenarios(
         model,
         [Scenario("status-quo")],
         horizon=days,
@@ -96,7 +96,7 @@ def run_pipeline(n_paths: int, days: int) -> tuple[float, float]:
     """Seconds of ``pipeline.run`` (load, fit, project) and of the three output tables."""
     from simulate.pipeline import run
     from simulate.scenarios import parse_scenario
-    from simulate.tables import contrasts_table, projections_table, summary_table
+    from simulate.summaries import contrasts_table, projections_table, summary_table
 
     sf = parse_scenario(
         {
@@ -132,8 +132,8 @@ def speed(quick: bool) -> None:
     s = personnel()
     for kind in KINDS:
         model = fit(ModelSpec(kind), s)  # type: ignore[arg-type]
-        run_project(model, s, n_paths, 30)  # warm-up
-        sec = best_of(repeats, partial(run_project, model, s, n_paths, days))
+        run_simulate_scenarios(model, s, n_paths, 30)  # warm-up
+        sec = best_of(repeats, partial(run_simulate_scenarios, model, s, n_paths, days))
         r = sec / base
         row = f"{'project ' + kind:<28}{sec:>9.2f}{r:>9.2f}{'<= 2x':>8}  {verdict(r, SPEED_GOAL)}"
         print(row)
@@ -162,7 +162,7 @@ def memory_child(n_paths: int, days: int) -> None:
             marks[0] += step
 
     t0 = time.perf_counter()
-    run_project(model, s, n_paths, days, progress)
+    run_simulate_scenarios(model, s, n_paths, days, progress)
     seconds = time.perf_counter() - t0
     print(file=sys.stderr)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux

@@ -31,8 +31,8 @@ from .data import (
 )
 from .data.readers import FORMATS
 from .data.sources import SOURCES
-from .errors import AttritionError, ScenarioError, SelectionError, SourceError
-from .outputs import OutputExistsError, atomic_write
+from .errors import AttritionError, OutputExistsError, ScenarioError, SelectionError, SourceError
+from .outputs.atomic import atomic_write
 
 __all__ = ["main", "cli"]
 
@@ -346,7 +346,7 @@ def series_cmd(
             if Path(path).is_dir():
                 raise OutputExistsError(f"{path}: is a directory; expected a file name")
             if Path(path).exists() and not force:
-                raise OutputExistsError(f"{path}: already exists; use --force to replace it")
+                raise OutputExistsError.at(path)
         if out.lower().endswith(".parquet"):
             atomic_write(target, lambda p: table.write_parquet(p), force=force)
         else:
@@ -617,7 +617,7 @@ def run_cmd(
 
 
 def _render_headline(run_dir: Path | None, frame: pl.DataFrame, reporter: str, secs: float) -> str:
-    from .rundir import projection_caveat
+    from .outputs.rundir import projection_caveat
 
     lines = [f"{run_dir}: written and validated in {secs:.1f} s", projection_caveat(reporter)]
     for row in frame.iter_rows(named=True):
@@ -685,7 +685,7 @@ def explain_cmd(file: str, seed: int | None, cache: str | None) -> None:
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(), metavar="RUN_DIR...")
 def validate_cmd(run_dirs: tuple[str, ...]) -> None:
     """Check run directories as the scenario hubs check submissions (exit 1 if any fails)."""
-    from .rundir import validate_run
+    from .outputs.rundir import validate_run
 
     bad = 0
     for d in run_dirs:
@@ -772,10 +772,10 @@ def backtest_cmd(
     """
     from dataclasses import replace as dc_replace
 
-    from .backtest import backtest, default_origins
-    from .backtest_report import render_summary, write_backtest
     from .data import load
+    from .evaluation.backtest import backtest, default_origins
     from .models import ModelSpec, daily_series
+    from .outputs.backtestdir import render_summary, write_backtest
     from .pipeline import data_ref
     from .scenarios import load_scenario_file
 
@@ -823,7 +823,7 @@ def backtest_cmd(
             raise click.BadParameter("no origin between --start and --end leaves a full horizon")
         target = Path(out) if out is not None else Path("outputs") / name
         if target.exists() and not force:
-            raise OutputExistsError(f"{target}: already exists; use --force to replace it")
+            raise OutputExistsError.at(target)
         bar: Any = None
         if _show_progress(quiet):
             bar = click.progressbar(length=len(origins) * len(names), label="backtesting",
@@ -847,7 +847,7 @@ def backtest_cmd(
             raise click.UsageError(str(exc)) from None
         _fail(exc)
     if not quiet:
-        from .backtest import summarise
+        from .evaluation.backtest import summarise
 
         click.echo(f"{target}: {len(result.origins)} origins x {len(names)} series in "
                    f"{result.seconds:.1f} s")  # fmt: skip

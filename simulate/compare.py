@@ -53,8 +53,8 @@ from typing import Any, Literal
 import polars as pl
 
 from . import fingerprint
-from .errors import AttritionError
-from .outputs import file_sha256
+from .errors import CompareError
+from .fingerprint import file_sha256
 from .tolerance import CrossPlatform, from_manifests
 
 __all__ = [
@@ -100,10 +100,6 @@ _IN_B = "__in_b"
 _HUB_VALUE = "value"
 #: Columns of hub tables that are derived from ``value`` and so are not keys.
 _DERIVED = ("value_date",)
-
-
-class CompareError(AttritionError):
-    """Two tables, files or runs that cannot be compared (exit status 2 in the CLI)."""
 
 
 class _Absent:

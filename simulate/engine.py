@@ -9,13 +9,14 @@ reached, the running total of the current calendar month). Peak memory is propor
 Random streams (see :mod:`simulate.rng`) are keyed, never taken in run order:
 
 * the model's streams (parameters, process noise) and the observation-noise streams are keyed by
-  ``(seed, series_key)`` only and re-created for every scenario, so path ``k`` of every scenario
-  shares its parameter and noise draws: scenarios are *paired* (common random numbers), and
-  differences between scenarios (e.g. of :attr:`Projection.final_cumulative`) are meaningful
-  path by path;
+  ``(seed, series_key)`` only (:func:`simulate.rng.paths_seed`) and re-created for every
+  scenario, so path ``k`` of every scenario shares its parameter and noise draws: scenarios
+  are *paired* (common random numbers), and differences between scenarios (e.g. of
+  :attr:`Projection.final_cumulative`) are meaningful path by path;
 * the per-path draws of a scenario's uncertain factors (see
   :func:`simulate.scenarios.factor_draw_spec`) come from the stream keyed by
-  ``(seed, series_key, crc32(scenario name), index of the draw)``.
+  ``(seed, series_key, name_key(scenario name), index of the draw)``
+  (:func:`simulate.rng.draw_generator`).
 
 Each stream is consumed day after day, so results do not depend on the block size, on the
 order of the scenarios or on which other scenarios are run alongside. No files, no Polars.
@@ -23,7 +24,6 @@ order of the scenarios or on which other scenarios are run alongside. No files, 
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,14 +32,13 @@ import numpy as np
 import numpy.typing as npt
 
 from .models.base import FittedModel
-from .rng import SeedLike, Stream, child, generator, seed_sequence
+from .rng import SeedLike, Stream, draw_generator, generator, paths_seed, seed_sequence
 from .scenarios import FactorDraw, Scenario, adjustment_factors, factor_draw_spec
 
 __all__ = [
     "MonthTotal",
     "Projection",
-    "project",
-    "scenario_key",
+    "simulate_scenarios",
     "scenario_draws",
     "MIN_CROSSING_SHARE",
 ]
@@ -149,18 +148,7 @@ class Projection:
     samples: IntArray | None = None
 
 
-def scenario_key(name: str) -> int:
-    """The stable stream key of a scenario: CRC-32 of its UTF-8 name.
-
-    Examples
-    --------
-    >>> scenario_key("status-quo")
-    980292282
-    """
-    return zlib.crc32(name.encode("utf-8"))
-
-
-def project(
+def simulate_scenarios(
     model: FittedModel,
     scenarios: Sequence[Scenario],
     *,
@@ -224,7 +212,7 @@ def project(
     >>> from simulate.data import load
     >>> from simulate.models import ModelSpec, daily_series, fit
     >>> model = fit(ModelSpec("naive"), daily_series(load("example"), "personnel"))
-    >>> out = project(model, [Scenario("status-quo")], horizon=30, n_paths=500, seed=1,
+    >>> out = simulate_scenarios(model, [Scenario("status-quo")], horizon=30, n_paths=500, seed=1,
     ...               series_key=0, levels=[0.1, 0.5, 0.9])
     >>> p = out["status-quo"]
     >>> p.cum_quantiles.shape, bool((p.cum_quantiles >= model.last_total).all())
@@ -247,7 +235,7 @@ def project(
     dates = start + np.arange(horizon)
     # The intensity paths do not depend on the scenario (the factors multiply them), so they
     # are simulated once and shared: every scenario sees the same paths (pairing).
-    state = model.start_paths(n_paths, seed=child(seed, series_key))
+    state = model.start_paths(n_paths, seed=paths_seed(seed, series_key))
     runs = [
         _Scenario(
             s,
@@ -325,9 +313,8 @@ def scenario_draws(
     scenario: Scenario, seed: np.random.SeedSequence, series_key: int, n_paths: int
 ) -> Mapping[str, FloatArray]:
     """Per-path draws of the scenario's uncertain factors, keyed by its name (not position)."""
-    key = scenario_key(scenario.name)
     return {
-        d.name: _draw(d, generator(seed, series_key, key, i), n_paths)
+        d.name: _draw(d, draw_generator(seed, series_key, scenario.name, i), n_paths)
         for i, d in enumerate(factor_draw_spec(scenario))
     }
 
@@ -362,7 +349,7 @@ class _Scenario:
         self.scenario, self.model, self.dates, self.levels = scenario, model, dates, levels
         self.thresholds = thresholds
         # Re-created from the same keys for every scenario: the pairing across scenarios.
-        base = child(seed, series_key)
+        base = paths_seed(seed, series_key)
         self.obs_rngs = (
             generator(base, Stream.OBS_GAMMA),
             generator(base, Stream.OBS_POISSON),

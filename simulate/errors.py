@@ -20,6 +20,11 @@ __all__ = [
     "SourceError",
     "PolicyError",
     "ModelError",
+    "OutputExistsError",
+    "RunInvalidError",
+    "CompareError",
+    "USAGE_ERRORS",
+    "exit_code",
 ]
 
 
@@ -79,3 +84,36 @@ class PolicyError(AttritionError):
 
 class ModelError(AttritionError):
     """A model specification that is invalid, or figures a model cannot be fitted to."""
+
+
+class OutputExistsError(AttritionError):
+    """The output file or directory exists and replacing it was not asked for (``--force``)."""
+
+    @classmethod
+    def at(cls, target: str | PathLike[str]) -> OutputExistsError:
+        """The one message for an existing output: ``{target}: already exists; use --force ...``."""
+        return cls(f"{target}: already exists; use --force to replace it")
+
+
+class RunInvalidError(AttritionError):
+    """A run directory failed validation."""
+
+
+class CompareError(AttritionError):
+    """Two tables, files or runs that cannot be compared (exit status 2 in the CLI)."""
+
+
+#: Errors in how the tool was asked (a usage error, exit status 2); every other
+#: :class:`AttritionError` is a failed step on valid usage (exit status 1).
+USAGE_ERRORS: tuple[type[AttritionError], ...] = (
+    ScenarioError,
+    SelectionError,
+    SourceError,
+    OutputExistsError,
+    CompareError,
+)
+
+
+def exit_code(error: AttritionError) -> int:
+    """The exit status of the command line for `error`: 2 for usage errors, else 1."""
+    return 2 if isinstance(error, USAGE_ERRORS) else 1

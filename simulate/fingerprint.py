@@ -1,4 +1,5 @@
-"""The numerical platform a run was made on, and what differs between two of them.
+"""What produced a result: the numerical platform a run was made on (and what differs between
+two of them), and the SHA-256 digests of the files it read.
 
 Same scenario file, data and seed give byte-identical result files when the whole
 *fingerprint* matches: the same Python, NumPy, SciPy and Polars versions, operating system and
@@ -18,6 +19,7 @@ True
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import platform
 from importlib import import_module, metadata
@@ -31,6 +33,7 @@ __all__ = [
     "differing_runs",
     "of_manifest",
     "describe",
+    "file_sha256",
 ]
 
 #: The fields of a fingerprint, in the order they are shown.
@@ -147,3 +150,12 @@ def describe(fp: dict[str, Any], field: str) -> str:
             for d in value
         )
     return "missing" if value is None else str(value)
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

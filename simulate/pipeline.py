@@ -9,14 +9,14 @@ The steps, each a function a notebook user can call:
 * :func:`explain` fits and returns the scenario-adjusted median intensity per month, without
   simulating any reported figures.
 
-Writing files is :mod:`simulate.rundir`'s job; tables are built by :mod:`simulate.tables`.
+Writing files is :mod:`simulate.outputs.rundir`'s job; tables are built by
+:mod:`simulate.summaries`.
 """
 
 from __future__ import annotations
 
 import os
 import time
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,11 +29,12 @@ import polars as pl
 from . import fingerprint
 from .data import ReportedData, load
 from .data.sources import SOURCES
-from .engine import Projection, project, scenario_draws
+from .engine import Projection, scenario_draws, simulate_scenarios
 from .errors import ScenarioError
+from .evaluation.selection import choose_model
+from .fingerprint import file_sha256
 from .models import DailySeries, FittedModel, ModelSpec, daily_series, fit
-from .outputs import file_sha256
-from .rng import child, seed_sequence
+from .rng import name_key, paths_seed, seed_sequence
 from .scenarios import ScenarioFile, adjustment_factors, load_scenario_file
 
 __all__ = [
@@ -44,23 +45,11 @@ __all__ = [
     "project_series",
     "run",
     "explain",
-    "series_key",
     "EXPLAIN_PATHS",
 ]
 
 #: Intensity paths simulated by :func:`explain`.
 EXPLAIN_PATHS = 2000
-
-
-def series_key(name: str) -> int:
-    """The stable stream key of a series within a run: CRC-32 of its UTF-8 name.
-
-    Examples
-    --------
-    >>> series_key("personnel")
-    2797401054
-    """
-    return zlib.crc32(name.encode("utf-8"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -221,13 +210,13 @@ def project_series(
     if scenarios is not None:
         wanted = {*scenarios, sf.reference.name}
         chosen = tuple(sc for sc in sf.scenarios if sc.name in wanted)
-    projections = project(
+    projections = simulate_scenarios(
         model,
         chosen,
         horizon=prepared.horizon(s),
         n_paths=prepared.paths,
         seed=prepared.seed,
-        series_key=series_key(s.name),
+        series_key=name_key(s.name),
         levels=sf.outputs.quantiles,
         thresholds=sf.outputs.thresholds_for(s.name),
         record=record,
@@ -262,13 +251,11 @@ def merge_results(parts: Sequence[SeriesResult]) -> SeriesResult:
 
 def model_spec(prepared: Prepared, s: DailySeries) -> tuple[ModelSpec, dict[str, object] | None]:
     """The model of series `s`: the file's, or with ``kind = "auto"`` the candidate that scored
-    best on the series' own recent past (:func:`simulate.quick.choose_model`, keyed by the
-    run's seed), with the choice and the scores."""
+    best on the series' own recent past (:func:`simulate.evaluation.selection.choose_model`,
+    keyed by the run's seed), with the choice and the scores."""
     sf = prepared.scenario_file
     if not sf.auto_model:
         return sf.model, None
-    from .quick import choose_model
-
     kind, wis = choose_model(s, seed=prepared.seed)
     choice: dict[str, object] = {
         "chosen": kind,
@@ -343,11 +330,11 @@ def explain(
         model = fit(model_spec(prepared, s)[0], s)
         models.append(model)
         horizon = prepared.horizon(s)
-        key = series_key(s.name)
+        key = name_key(s.name)
         dates = np.datetime64(model.origin + timedelta(days=1), "D") + np.arange(horizon)
         seed = seed_sequence(prepared.seed)
         # the engine's keys: the intensity paths of the run's first `n_paths` paths
-        mu = model.start_paths(n_paths, seed=child(seed, key)).step(horizon)
+        mu = model.start_paths(n_paths, seed=paths_seed(seed, key)).step(horizon)
         months = dates.astype("datetime64[M]")
         edges = np.flatnonzero(np.diff(months.astype(np.int64))) + 1
         bounds = list(zip(np.r_[0, edges], np.r_[edges, horizon], strict=True))

@@ -8,11 +8,23 @@ in which things run.
 
 from __future__ import annotations
 
+import zlib
+from datetime import date
 from enum import IntEnum
 
 import numpy as np
 
-__all__ = ["Stream", "SeedLike", "seed_sequence", "child", "generator"]
+__all__ = [
+    "Stream",
+    "SeedLike",
+    "seed_sequence",
+    "child",
+    "generator",
+    "name_key",
+    "paths_seed",
+    "draw_generator",
+    "origin_seed",
+]
 
 SeedLike = int | np.random.SeedSequence
 
@@ -26,6 +38,20 @@ class Stream(IntEnum):
     OBS_POISSON = 3  # observation noise: Poisson part
     OBS_NORMAL = 4  # observation noise: lognormal family
     PROCESS_EXTRA = 5  # a second day-by-day stream for models that need one
+
+
+def name_key(name: str) -> int:
+    """The stable stream key of a name (a series, a scenario): CRC-32 of its UTF-8 bytes.
+
+    Keys come from names, never from positions, so adding, removing or reordering series or
+    scenarios leaves every other stream as it was.
+
+    Examples
+    --------
+    >>> name_key("personnel"), name_key("status-quo")
+    (2797401054, 980292282)
+    """
+    return zlib.crc32(name.encode("utf-8"))
 
 
 def seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
@@ -52,3 +78,22 @@ def child(seed: SeedLike, *key: int) -> np.random.SeedSequence:
 def generator(seed: SeedLike, *key: int) -> np.random.Generator:
     """A PCG64 generator for the child stream at `key`."""
     return np.random.Generator(np.random.PCG64(child(seed, *key)))
+
+
+def paths_seed(seed: SeedLike, series_key: int) -> np.random.SeedSequence:
+    """The seed of a series' intensity paths (parameter and process noise, :class:`Stream`
+    keys below it): the same for every scenario, which pairs the scenarios path by path."""
+    return child(seed, series_key)
+
+
+def draw_generator(
+    seed: SeedLike, series_key: int, scenario: str, index: int
+) -> np.random.Generator:
+    """The generator of a scenario's `index`-th uncertain factor, keyed by the scenario's name."""
+    return generator(seed, series_key, name_key(scenario), index)
+
+
+def origin_seed(seed: SeedLike, series: str, origin: date) -> np.random.SeedSequence:
+    """The seed of a backtest forecast: keyed by (seed, series, origin day), so the scores do
+    not depend on which origins or series run, or in what order."""
+    return child(seed, name_key(series), origin.toordinal())

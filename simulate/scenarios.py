@@ -50,7 +50,14 @@ import numpy.typing as npt
 from .data.policy import DataPolicy
 from .data.vocabulary import canonical_name
 from .errors import ModelError, PolicyError, ScenarioError
-from .models.spec import DEFAULT_OPTIONS, DEFAULT_WINDOW, MODEL_KINDS, ModelKind, ModelSpec
+from .models.spec import (
+    DEFAULT_OPTIONS,
+    DEFAULT_WINDOW,
+    HUB_QUANTILES,
+    MODEL_KINDS,
+    ModelKind,
+    ModelSpec,
+)
 
 __all__ = [
     "ScenarioError",
@@ -77,12 +84,6 @@ __all__ = [
     "adjustment_factors",
     "scenario_json_schema",
 ]
-
-#: The 23 quantile levels of the forecast and scenario hubs.
-HUB_QUANTILES: tuple[float, ...] = (
-    0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5,
-    0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.975, 0.99,
-)  # fmt: skip
 
 #: Default number of simulated paths.
 DEFAULT_PATHS = 10_000
@@ -513,7 +514,7 @@ class _Parser:
         t = self.table(value, "model", ("kind", "window", "options"), ("kind",))
         chosen = self.choice(t["kind"], "model.kind", (*MODEL_KINDS, "auto"))
         if chosen == "auto":
-            # chosen per series when the file runs (simulate.quick.choose_model); the spec
+            # chosen per series when the file runs (simulate.notebook.choose_model); the spec
             # carries the window, its kind is only a placeholder
             if t.get("options"):
                 raise self.fail("model.options", "kind 'auto' takes no options")

@@ -11,10 +11,16 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from simulate.backtest import backtest, default_origins, forecast_paths, score_paths, summarise
 from simulate.cli import cli
 from simulate.data import load
 from simulate.data.policy import DataPolicy
+from simulate.evaluation.backtest import (
+    backtest,
+    default_origins,
+    forecast_paths,
+    summarise,
+)
+from simulate.evaluation.scoring import score_paths
 from simulate.fingerprint import numerical_platform
 from simulate.models import ModelSpec
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from simulate import pipeline
-from simulate.charts import _figure, _quantile, fan_chart
+from simulate.outputs.charts import _figure, _quantile, fan_chart
 from simulate.pipeline import SeriesResult
 from simulate.scenarios import parse_scenario
 

@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 from click.testing import CliRunner, Result
 
-from simulate import pipeline, rundir
+from simulate import pipeline
+from simulate.outputs import rundir
 from simulate.cli_compare import compare_cmd
 from simulate.compare import (
     ABSENT,

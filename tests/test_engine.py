@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from simulate.data import load
-from simulate.engine import MIN_CROSSING_SHARE, Projection, project, scenario_key
+from simulate.engine import MIN_CROSSING_SHARE, Projection, simulate_scenarios
 from simulate.models import FittedModel, ModelSpec, daily_series, fit
-from simulate.rng import Stream, child, generator
+from simulate.rng import Stream, child, generator, name_key
 from simulate.scenarios import (
     Ceasefire,
     LogNormal,
@@ -68,7 +68,7 @@ def _run(model: FittedModel, scenarios: list[Scenario], **kw: Any) -> dict[str, 
         record=3000.0,
     )
     opts.update(kw)
-    return project(model, scenarios, **opts)
+    return simulate_scenarios(model, scenarios, **opts)
 
 
 def _assert_identical(p: Projection, q: Projection) -> None:
@@ -154,9 +154,9 @@ def test_scenarios_are_paired(trend: FittedModel) -> None:
     assert np.mean(b.final_cumulative > a.final_cumulative) > 0.99
 
 
-def test_scenario_key_is_crc32_of_name() -> None:
-    assert scenario_key("ceasefire") == zlib.crc32(b"ceasefire")
-    assert scenario_key("status-quo") != scenario_key("status-qu0")
+def test_name_key_is_crc32_of_name() -> None:
+    assert name_key("ceasefire") == zlib.crc32(b"ceasefire")
+    assert name_key("status-quo") != name_key("status-qu0")
 
 
 # --------------------------------------------------------------------------------------
@@ -398,7 +398,7 @@ def test_engine_agrees_with_loop_oracle(kind: str, request: pytest.FixtureReques
     horizon, n_paths = 40, 9
     thresholds = (model.last_total, model.last_total + 30_000, model.last_total + 60_000)
     scenarios = _scenarios(model)
-    out = project(
+    out = simulate_scenarios(
         model,
         scenarios,
         horizon=horizon,

@@ -17,7 +17,7 @@ import pytest
 from scipy import stats
 
 from simulate.data import load
-from simulate.engine import project
+from simulate.engine import simulate_scenarios
 from simulate.models import ModelSpec, ObservationModel, daily_series, fit
 from simulate.scenarios import HUB_QUANTILES, Scenario
 
@@ -41,7 +41,7 @@ def test_quantiles_match_the_negative_binomial_predictive() -> None:
         path_factory=lambda n, *_rngs: _Constant(n),
     )
     levels = np.asarray(HUB_QUANTILES)
-    out = project(model, [Scenario("status-quo")], horizon=60, n_paths=PATHS, seed=3,
+    out = simulate_scenarios(model, [Scenario("status-quo")], horizon=60, n_paths=PATHS, seed=3,
                   series_key=0, levels=levels)["status-quo"]  # fmt: skip
     se = np.sqrt(levels * (1 - levels) / PATHS)
     p = K / (K + MU)

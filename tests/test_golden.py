@@ -1,7 +1,7 @@
 """Golden runs: small scenario files re-run and compared with the result tables they gave.
 
 ``tests/golden/scenarios/<name>.toml`` is run with :func:`simulate.pipeline.run` and written with
-:func:`simulate.rundir.write_run` (no charts); its ``projections.csv``, ``contrasts.csv``,
+:func:`simulate.outputs.rundir.write_run` (no charts); its ``projections.csv``, ``contrasts.csv``,
 ``summary.csv`` and ``fit.csv`` must match ``tests/golden/<name>/``:
 
 * **byte for byte** when the numerical platform recorded in ``tests/golden/<name>/GOLDEN.json``
@@ -35,7 +35,8 @@ from typing import Any
 
 import pytest
 
-from simulate import fingerprint, pipeline, rundir
+from simulate import fingerprint, pipeline
+from simulate.outputs import rundir
 from simulate.compare import compare_tables, read_table
 from simulate.tolerance import CrossPlatform, from_manifests
 
@@ -150,7 +151,8 @@ def test_golden(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> No
 _RUN_GOLDENS = """
 import sys
 from pathlib import Path
-from simulate import pipeline, rundir
+from simulate import pipeline
+from simulate.outputs import rundir
 for scenario in sys.argv[2:]:
     rundir.write_run(pipeline.run(scenario), Path(sys.argv[1]) / Path(scenario).stem, charts=False)
 """

@@ -1,4 +1,4 @@
-"""Tests of simulate.outputs.atomic_write."""
+"""Tests of simulate.outputs.atomic.atomic_write."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from simulate.outputs import OutputExistsError, atomic_write
+from simulate.errors import OutputExistsError
+from simulate.outputs.atomic import atomic_write
 
 
 def test_writes_and_refuses_to_overwrite(tmp_path: Path) -> None:

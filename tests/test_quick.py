@@ -9,7 +9,8 @@ import pytest
 
 import simulate
 from simulate.errors import ModelError
-from simulate.quick import AUTO_CANDIDATES, _series, choose_model
+from simulate.evaluation.selection import AUTO_CANDIDATES, choose_model
+from simulate.notebook import _series
 
 DAYS = [date(2024, 1, 1) + timedelta(i) for i in range(500)]
 COUNTS = np.random.default_rng(3).poisson(80 * np.exp(np.linspace(0, 0.3, 500)))

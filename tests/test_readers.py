@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from simulate.data.loading import load, load_all
-from simulate.data.model import FLAGS, TABLE_SCHEMA, detect_kind
 from simulate.data.readers import FORMATS, detect_format, read_file
+from simulate.data.reported import FLAGS, TABLE_SCHEMA, detect_kind
 from simulate.data.sources import GENERAL_STAFF
 from simulate.errors import DataError
 

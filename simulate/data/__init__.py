@@ -14,8 +14,8 @@ from __future__ import annotations
 from .fetching import cache_dir, fetch, fetched_files
 from .findings import FINDING_FIELDS, FINDING_KINDS, Finding, check, findings_frame, usable
 from .loading import load, load_all
-from .model import FLAGS, FileRecord, ReportedData
 from .policy import DataPolicy, apply_policy
+from .reported import FLAGS, FileRecord, ReportedData
 from .sources import GENERAL_STAFF, SOURCES
 from .vocabulary import CANONICAL_SERIES, canonical_name
 

@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
-from .model import ReportedData
+from .reported import ReportedData
 
 __all__ = [
     "Finding",

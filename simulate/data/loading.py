@@ -10,8 +10,8 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import DataError, SelectionError, SourceError
-from .model import ReportedData
 from .readers import Format, read_file
+from .reported import ReportedData
 from .sources import SOURCES, example_path, get_source
 from .vocabulary import canonical_name
 

@@ -15,7 +15,7 @@ import polars as pl
 
 from ..errors import PolicyError
 from .findings import find_slips, granularity
-from .model import TABLE_SCHEMA, ReportedData
+from .reported import TABLE_SCHEMA, ReportedData
 
 __all__ = ["DataPolicy", "apply_policy", "spread_integer"]
 

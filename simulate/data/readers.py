@@ -29,7 +29,7 @@ from typing import Any, Literal
 import polars as pl
 
 from ..errors import DataError
-from .model import TABLE_SCHEMA, Kind, ReportedData, assemble, detect_kind, file_record
+from .reported import TABLE_SCHEMA, Kind, ReportedData, assemble, detect_kind, file_record
 from .sources import SOURCES
 from .vocabulary import canonical_name
 
@@ -115,7 +115,7 @@ def read_file(
         Layout; detected from the content when omitted (see :func:`detect_format`).
     kind
         ``"cumulative"`` or ``"daily"`` for every value column of a generic file; detected
-        per column when omitted (see :func:`simulate.data.model.detect_kind`). The public
+        per column when omitted (see :func:`simulate.data.reported.detect_kind`). The public
         compilations are always cumulative.
     date_column
         Name of the date column of a generic file (default: the column called ``date``).

@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import ModelError
 from .base import FittedModel
 from .series import MIN_DAYS, DailySeries
-from .spec import MODEL_KINDS, ModelSpec
+from .spec import HUB_QUANTILES, MODEL_KINDS, ModelSpec
 
 __all__ = ["fit", "compare", "PINBALL_LEVELS"]
 
@@ -26,7 +26,7 @@ _FITTERS = {
 }
 
 #: Quantile levels of the in-sample pinball loss (the forecast hubs' 23 levels).
-PINBALL_LEVELS = np.array([0.01, 0.025, *np.round(np.arange(0.05, 0.951, 0.05), 2), 0.975, 0.99])
+PINBALL_LEVELS = np.asarray(HUB_QUANTILES)
 
 
 def _fitter(kind: str) -> Callable[[ModelSpec, DailySeries], FittedModel]:

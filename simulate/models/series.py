@@ -16,8 +16,8 @@ import numpy as np
 import polars as pl
 
 from ..data.findings import granularity
-from ..data.model import ReportedData
 from ..data.policy import DataPolicy, apply_policy
+from ..data.reported import ReportedData
 from ..errors import ModelError
 
 __all__ = ["DailySeries", "daily_series", "MIN_DAYS"]

@@ -10,7 +10,14 @@ from typing import Any, Literal
 
 from ..errors import ModelError
 
-__all__ = ["ModelKind", "MODEL_KINDS", "DEFAULT_OPTIONS", "ModelSpec", "DEFAULT_WINDOW"]
+__all__ = [
+    "ModelKind",
+    "MODEL_KINDS",
+    "DEFAULT_OPTIONS",
+    "ModelSpec",
+    "DEFAULT_WINDOW",
+    "HUB_QUANTILES",
+]
 
 ModelKind = Literal["trend-nb", "local-trend", "changepoint", "bootstrap", "naive", "analog"]
 MODEL_KINDS: tuple[str, ...] = (
@@ -21,6 +28,13 @@ MODEL_KINDS: tuple[str, ...] = (
     "naive",
     "analog",
 )
+
+#: The 23 quantile levels of the forecast and scenario hubs: what tables report, backtests score
+#: and fits measure their in-sample pinball loss on.
+HUB_QUANTILES: tuple[float, ...] = (
+    0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5,
+    0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.975, 0.99,
+)  # fmt: skip
 
 #: Trailing fit window (days) when a spec does not say.
 DEFAULT_WINDOW = 180

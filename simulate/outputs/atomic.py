@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import AttritionError
+from ..errors import OutputExistsError
 
-__all__ = ["OutputExistsError", "atomic_write", "file_sha256"]
-
-
-class OutputExistsError(AttritionError):
-    """The output file exists and overwriting was not asked for."""
+__all__ = ["atomic_write"]
 
 
 def atomic_write(
@@ -39,7 +34,7 @@ def atomic_write(
     """
     target = Path(path)
     if target.exists() and not force:
-        raise OutputExistsError(f"{target}: already exists; use --force to replace it")
+        raise OutputExistsError.at(target)
     if target.exists() and target.is_dir():
         raise OutputExistsError(f"{target}: is a directory; expected a file name")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -65,12 +60,3 @@ def atomic_write(
         tmp.unlink(missing_ok=True)
         raise
     return target
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

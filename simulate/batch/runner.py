@@ -21,9 +21,16 @@ from typing import NoReturn
 
 import polars as pl
 
-from .errors import AttritionError, ModelError, ScenarioError, SelectionError, SourceError
-from .outputs import OutputExistsError
-from .pipeline import (
+from ..errors import (
+    AttritionError,
+    ModelError,
+    OutputExistsError,
+    ScenarioError,
+    SelectionError,
+    SourceError,
+)
+from ..outputs.rundir import write_run
+from ..pipeline import (
     Prepared,
     RunResult,
     SeriesResult,
@@ -31,9 +38,8 @@ from .pipeline import (
     prepare,
     project_series,
 )
-from .rundir import write_run
-from .scenarios import ScenarioFile, load_scenario_file
-from .tables import headline
+from ..scenarios import ScenarioFile, load_scenario_file
+from ..summaries import headline
 
 __all__ = ["Outcome", "expand", "run_batch", "DEFAULT_OUT"]
 
@@ -170,7 +176,7 @@ def run_batch(
                 o.skipped = True
                 continue
             if target.exists() and not (force or resume):
-                raise OutputExistsError(f"{target}: already exists; use --force to replace it")
+                raise OutputExistsError.at(target)
             parsed[i] = sf
         except AttritionError as exc:
             _failed(o, exc)
@@ -268,7 +274,7 @@ def _task_key(p: Prepared, t: _Task, samples: int) -> str:
     import hashlib
     import json
 
-    from . import __version__
+    from .. import __version__
 
     doc = [__version__, p.scenario_sha256, p.seed, p.paths, samples, p.series[t.series].name,
            list(t.scenarios), [f.sha256 for f in p.data.files]]  # fmt: skip
@@ -278,7 +284,7 @@ def _task_key(p: Prepared, t: _Task, samples: int) -> str:
 def _save_part(path: Path, result: SeriesResult) -> None:
     import pickle
 
-    from .outputs import atomic_write
+    from ..outputs.atomic import atomic_write
 
     detached = replace(result, model=replace(result.model, path_factory=_detached))
     atomic_write(path, pickle.dumps(detached, protocol=pickle.HIGHEST_PROTOCOL), force=True)
@@ -402,8 +408,8 @@ def _complete(
     """Whether `target` is a valid run of this very scenario file, seed and paths."""
     import json
 
-    from .outputs import file_sha256
-    from .rundir import MANIFEST, validate_run
+    from ..fingerprint import file_sha256
+    from ..outputs.rundir import MANIFEST, validate_run
 
     if not (target / MANIFEST).is_file() or validate_run(target):
         return False

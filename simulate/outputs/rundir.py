@@ -23,12 +23,11 @@ from typing import Any
 
 import polars as pl
 
-from . import __version__
-from .errors import AttritionError
-from .fingerprint import numerical_platform
-from .outputs import OutputExistsError, file_sha256
-from .pipeline import RunResult
-from .tables import (
+from .. import __version__
+from ..errors import OutputExistsError, RunInvalidError
+from ..fingerprint import file_sha256, numerical_platform
+from ..pipeline import RunResult
+from ..summaries import (
     HUB_SCHEMA,
     SUMMARY_SCHEMA,
     contrast_blocks,
@@ -50,10 +49,6 @@ __all__ = [
 
 MANIFEST = "manifest.json"
 _CSV_NULL = "NA"
-
-
-class RunInvalidError(AttritionError):
-    """A run directory failed validation."""
 
 
 def projection_caveat(reporter: str) -> str:
@@ -190,7 +185,7 @@ def write_run(
     charts
         Draw fan charts; default: the scenario file's ``outputs.charts``.
     chart_maker
-        The chart function (default :func:`simulate.charts.fan_chart`).
+        The chart function (default :func:`simulate.outputs.charts.fan_chart`).
 
     Raises
     ------
@@ -221,7 +216,7 @@ def write_run(
 def staging_dir(target: Path, force: bool) -> Path:
     """A hidden temporary directory beside `target` to build it in (checks `force` first)."""
     if target.exists() and not force:
-        raise OutputExistsError(f"{target}: already exists; use --force to replace it")
+        raise OutputExistsError.at(target)
     if target.exists() and not target.is_dir():
         raise OutputExistsError(f"{target}: is a file; expected a directory")
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ Figures are built on :class:`matplotlib.figure.Figure` with an Agg canvas, never
 any thread or process. Every text element uses DejaVu Sans (shipped with matplotlib) and the
 PNG carries no ``Software`` metadata, so the same inputs give byte-identical files.
 
-Writing the bytes is :mod:`simulate.outputs`' job.
+Writing the bytes is :mod:`simulate.outputs.atomic`' job.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from . import CAVEAT
-from .pipeline import SeriesResult
+from .. import CAVEAT
+from ..pipeline import SeriesResult
 
 __all__ = ["fan_chart"]
 

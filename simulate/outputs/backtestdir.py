@@ -1,9 +1,9 @@
 """Backtest outputs: tables, charts and the terminal summary; written as one directory.
 
 ``scores.csv`` (per origin, series, model, target, horizon and scale), ``summary.csv``
-(:func:`simulate.backtest.summarise`), ``pit.csv`` (PIT histogram, 10 bins), ``reliability.png``
-(nominal against empirical coverage per target), ``bands-<series>.png`` (the reference model's
-80% bands of the 30-day totals at every origin against what was reported) and
+(:func:`simulate.evaluation.backtest.summarise`), ``pit.csv`` (PIT histogram, 10 bins),
+``reliability.png`` (nominal against empirical coverage per target), ``bands-<series>.png``
+(the reference model's 80% bands of the 30-day totals at every origin against what was reported) and
 ``manifest.json``. The directory is built beside its target and moved into place complete.
 """
 
@@ -20,9 +20,10 @@ import numpy as np
 import polars as pl
 from matplotlib.figure import Figure
 
-from .backtest import INTERVALS, BacktestResult, summarise
+from ..evaluation.backtest import BacktestResult, summarise
+from ..evaluation.scoring import INTERVALS
+from ..fingerprint import numerical_platform
 from .charts import png_bytes
-from .fingerprint import numerical_platform
 from .rundir import projection_caveat, publish, staging_dir
 
 __all__ = ["pit_table", "render_summary", "write_backtest", "TARGET_GROUPS"]

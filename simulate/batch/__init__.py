@@ -1,0 +1,12 @@
+"""Batches of scenario files: validate all, then fit and project series in parallel.
+
+* :mod:`.runner` — :func:`run_batch`, one outcome per file;
+
+The CLI's ``attrition run`` is a thin layer over :func:`run_batch`.
+"""
+
+from __future__ import annotations
+
+from .runner import DEFAULT_OUT, Outcome, expand, run_batch
+
+__all__ = ["DEFAULT_OUT", "Outcome", "expand", "run_batch"]
