@@ -29,6 +29,7 @@ from .data import (
     load_all,
     usable,
 )
+from .data.policy import CHOICES as POLICY_CHOICES
 from .data.readers import FORMATS
 from .data.sources import SOURCES
 from .errors import AttritionError, OutputExistsError, ScenarioError, SelectionError, SourceError
@@ -271,14 +272,14 @@ def _when(f: Finding) -> str:
 )
 @click.option(
     "--gaps",
-    type=click.Choice(["spread", "raise"]),
+    type=click.Choice(POLICY_CHOICES["gaps"]),
     default="spread",
     show_default=True,
     help="Missing days: spread the change over them, or fail.",
 )
 @click.option(
     "--corrections",
-    type=click.Choice(["keep", "spread"]),
+    type=click.Choice(POLICY_CHOICES["corrections"]),
     default="keep",
     show_default=True,
     help="Negative daily figures: keep as reported, or spread "

@@ -47,6 +47,7 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from .data.policy import CHOICES as POLICY_CHOICES
 from .data.policy import DataPolicy
 from .data.vocabulary import canonical_name
 from .errors import ModelError, PolicyError, ScenarioError
@@ -494,8 +495,7 @@ class _Parser:
             self.text(t["reported_by"], "data.reported_by") if "reported_by" in t else None
         )
         options: dict[str, Any] = {}
-        for key, allowed in (("gaps", ("spread", "raise")), ("corrections", ("keep", "spread")),
-                             ("slips", ("keep", "repair"))):  # fmt: skip
+        for key, allowed in POLICY_CHOICES.items():
             if key in t:
                 options[key] = self.choice(t[key], f"data.{key}", allowed)
         if "correction_window" in t:
@@ -1088,10 +1088,10 @@ def scenario_json_schema() -> dict[str, Any]:
                     "series": {"type": "array", "items": {"type": "string"}, "minItems": 1,
                                "uniqueItems": True},
                     "reported_by": {"type": "string"},
-                    "gaps": {"enum": ["spread", "raise"], "default": "spread"},
-                    "corrections": {"enum": ["keep", "spread"], "default": "keep"},
+                    "gaps": {"enum": list(POLICY_CHOICES["gaps"]), "default": "spread"},
+                    "corrections": {"enum": list(POLICY_CHOICES["corrections"]), "default": "keep"},
                     "correction_window": {"type": "integer", "minimum": 1, "default": 7},
-                    "slips": {"enum": ["keep", "repair"], "default": "keep"},
+                    "slips": {"enum": list(POLICY_CHOICES["slips"]), "default": "keep"},
                     "start": day,
                 }, ["source", "series"]),
                 "model": _obj({

@@ -17,7 +17,15 @@ from ..errors import PolicyError
 from .findings import find_slips, granularity
 from .reported import TABLE_SCHEMA, ReportedData
 
-__all__ = ["DataPolicy", "apply_policy", "spread_integer"]
+__all__ = ["CHOICES", "DataPolicy", "apply_policy", "spread_integer"]
+
+#: The data-policy vocabulary: each rule's allowed values, the default first. The scenario
+#: files, their JSON Schema and the command line all take their choices from here.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "gaps": ("spread", "raise"),
+    "corrections": ("keep", "spread"),
+    "slips": ("keep", "repair"),
+}
 
 
 @dataclass(frozen=True)
@@ -52,14 +60,11 @@ class DataPolicy:
     start: date | None = None
 
     def __post_init__(self) -> None:
-        if self.gaps not in ("spread", "raise"):
-            raise PolicyError(f"gaps: {self.gaps!r} is not allowed; expected 'spread' or 'raise'")
-        if self.corrections not in ("keep", "spread"):
-            raise PolicyError(
-                f"corrections: {self.corrections!r} is not allowed; expected 'keep' or 'spread'"
-            )
-        if self.slips not in ("keep", "repair"):
-            raise PolicyError(f"slips: {self.slips!r} is not allowed; expected 'keep' or 'repair'")
+        for rule, allowed in CHOICES.items():
+            value = getattr(self, rule)
+            if value not in allowed:
+                expected = " or ".join(repr(a) for a in allowed)
+                raise PolicyError(f"{rule}: {value!r} is not allowed; expected {expected}")
         if not isinstance(self.correction_window, int) or self.correction_window < 1:
             raise PolicyError(
                 f"correction_window: must be a whole number >= 1, got {self.correction_window!r}"
