@@ -7,7 +7,11 @@ The steps, each a function a notebook user can call:
   scenario (one independent task: the unit of parallel work);
 * :func:`run` does both for every series and returns a :class:`RunResult`;
 * :func:`explain` fits and returns the scenario-adjusted median intensity per month, without
-  simulating any reported figures.
+  simulating any reported figures;
+* :func:`plan_backtest` resolves a backtest (data, series, models with their baselines,
+  origins, output directory) into a :class:`BacktestPlan` to inspect, and
+  :func:`run_backtest` runs it;
+* :func:`check_outputs` refuses output paths that exist before any work is done.
 
 Writing files is :mod:`simulate.outputs.rundir`'s job; tables are built by
 :mod:`simulate.summaries`.
@@ -18,8 +22,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +32,11 @@ import polars as pl
 
 from . import fingerprint
 from .data import ReportedData, load
+from .data.policy import DataPolicy
 from .data.sources import SOURCES
 from .engine import Projection, scenario_draws, simulate_scenarios
-from .errors import ScenarioError
+from .errors import OutputExistsError, ScenarioError
+from .evaluation.backtest import BacktestResult, backtest, default_origins
 from .evaluation.selection import choose_model
 from .fingerprint import file_sha256
 from .models import DailySeries, FittedModel, ModelSpec, daily_series, fit
@@ -46,6 +52,10 @@ __all__ = [
     "run",
     "explain",
     "EXPLAIN_PATHS",
+    "BacktestPlan",
+    "plan_backtest",
+    "run_backtest",
+    "check_outputs",
 ]
 
 #: Intensity paths simulated by :func:`explain`.
@@ -354,3 +364,164 @@ def explain(
                     }
                 )
     return models, pl.DataFrame(rows)
+
+
+def check_outputs(
+    *targets: str | os.PathLike[str], force: bool = False, directory: bool = False
+) -> None:
+    """Refuse output paths before any work: every target is checked before any is written.
+
+    Parameters
+    ----------
+    targets
+        Output files (or, with `directory`, one output directory).
+    force
+        Existing targets will be replaced: only a directory where a file is expected is refused.
+
+    Raises
+    ------
+    OutputExistsError
+        ``{target}: already exists; use --force to replace it``, or, for a file,
+        ``{target}: is a directory; expected a file name``.
+    """
+    for target in targets:
+        if not directory and Path(target).is_dir():
+            raise OutputExistsError(f"{target}: is a directory; expected a file name")
+        if Path(target).exists() and not force:
+            raise OutputExistsError.at(target)
+
+
+@dataclass(frozen=True, eq=False)
+class BacktestPlan:
+    """A backtest resolved before anything is fitted: what :func:`run_backtest` will do.
+
+    Attributes
+    ----------
+    data, series, policy
+        The reported figures, the series to backtest and the data policy (None: as reported).
+    specs
+        The models compared, then the baselines ``naive`` and ``bootstrap`` (each kind once).
+    origins
+        The origins, each with a full horizon of reported figures after it in some series.
+    horizon, n_paths, seed
+        Days projected from each origin, simulated paths, and the seed of every stream.
+    out
+        The output directory (checked not to exist unless asked to replace it).
+    reference_model
+        The model whose bands are charted.
+    config
+        What the backtest directory's manifest records as its configuration.
+    """
+
+    data: ReportedData
+    series: tuple[str, ...]
+    specs: tuple[ModelSpec, ...]
+    origins: tuple[date, ...]
+    horizon: int
+    n_paths: int
+    seed: int
+    policy: DataPolicy | None
+    out: Path
+    reference_model: str
+    config: dict[str, object]
+
+
+def plan_backtest(
+    inputs: Sequence[str],
+    *,
+    series: Sequence[str] | None = None,
+    models: Sequence[str] | None = None,
+    window: int | None = None,
+    every: int = 28,
+    horizon: int = 90,
+    start: date | None = None,
+    end: date | None = None,
+    train_start: date | None = None,
+    n_paths: int = 2000,
+    seed: int | None = None,
+    out: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    cache: str | os.PathLike[str] | None = None,
+) -> BacktestPlan:
+    """Resolve a rolling-origin backtest of a scenario file, or of data files / source names.
+
+    Parameters
+    ----------
+    inputs
+        One scenario file (``.toml``: its data, series, data policy, model, run name and
+        seed are the defaults), or data files and source names.
+    series, models, window, seed
+        Override the file's (defaults without a file: ``personnel``, ``analog``, 180 days, 0).
+        ``naive`` and ``bootstrap`` are always added as baselines.
+    every, horizon, start, end
+        Origins every `every` days from `start` to `end` (see
+        :func:`simulate.evaluation.backtest.default_origins`), each leaving `horizon` days.
+    train_start
+        Ignore figures before this date (the data policy's ``start``).
+    out, force
+        Output directory (default: ``outputs/<name>-backtest``); an existing one is refused
+        unless `force`.
+
+    Raises
+    ------
+    AttritionError
+        An invalid file, unreadable data, an unknown series, or an existing output directory.
+    """
+    if len(inputs) == 1 and inputs[0].endswith(".toml"):
+        sf = load_scenario_file(inputs[0])
+        data = load(data_ref(sf), series=list(sf.data.series),
+                    reported_by=sf.data.reported_by, cache=cache)  # fmt: skip
+        names = list(series or sf.data.series)
+        policy = sf.data.policy
+        base = sf.model if window is None else replace(sf.model, window=window)
+        kinds = list(models or [sf.model.kind])
+        name = f"{sf.run.name}-backtest"
+        seed = sf.run.seed if seed is None else seed
+    else:
+        names = list(series or ["personnel"])
+        data = load(*inputs, series=names, cache=cache)
+        policy = None
+        base = ModelSpec("analog", window=window or 180)
+        kinds = list(models or ["analog"])
+        name = f"{data.source}-backtest"
+        seed = 0 if seed is None else seed
+    if train_start is not None:
+        policy = replace(policy or DataPolicy(), start=train_start)
+    specs: list[ModelSpec] = []
+    for k in [*kinds, "naive", "bootstrap"]:
+        if k not in [s.kind for s in specs]:
+            opts = base.options if k == base.kind else {}
+            specs.append(ModelSpec(k, window=base.window, options=opts))  # type: ignore[arg-type]
+    ends = {n: daily_series(data, n, policy=policy).end for n in names}
+    origins = sorted(
+        {
+            d
+            for n in names
+            for d in default_origins(ends[n], horizon=horizon, every=every, start=start, last=end)
+        }
+    )
+    target = Path(out) if out is not None else Path("outputs") / name
+    check_outputs(target, force=force, directory=True)
+    config: dict[str, object] = {
+        "inputs": list(inputs),
+        "every": every,
+        "horizon": horizon,
+        "train_start": None if train_start is None else train_start.isoformat(),
+        "models": [s.to_dict() for s in specs],
+    }
+    return BacktestPlan(
+        data=data, series=tuple(names), specs=tuple(specs), origins=tuple(origins),
+        horizon=horizon, n_paths=n_paths, seed=seed, policy=policy, out=target,
+        reference_model=kinds[0], config=config,
+    )  # fmt: skip
+
+
+def run_backtest(
+    plan: BacktestPlan, *, progress: Callable[[int], object] | None = None
+) -> BacktestResult:
+    """Run a :class:`BacktestPlan` (:func:`simulate.evaluation.backtest.backtest`); write the
+    result with :func:`simulate.outputs.backtestdir.write_backtest`."""
+    return backtest(
+        plan.data, plan.series, plan.specs, origins=plan.origins, horizon=plan.horizon,
+        n_paths=plan.n_paths, seed=plan.seed, policy=plan.policy, progress=progress,
+    )  # fmt: skip

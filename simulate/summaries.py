@@ -38,6 +38,7 @@ __all__ = [
     "headline",
     "HUB_SCHEMA",
     "SUMMARY_SCHEMA",
+    "HEADLINE_SCHEMA",
 ]
 
 #: Columns of ``projections.csv`` and ``contrasts.csv`` (contrasts add
@@ -52,6 +53,20 @@ HUB_SCHEMA: dict[str, Any] = {
     "output_type_id": pl.Float64,
     "value": pl.Float64,
     "reported_by": pl.String,
+}
+
+#: Columns of :func:`headline`.
+HEADLINE_SCHEMA: dict[str, Any] = {
+    "series": pl.String,
+    "scenario": pl.String,
+    "through": pl.Date,
+    "total_median": pl.Float64,
+    "total_lo80": pl.Float64,
+    "total_hi80": pl.Float64,
+    "thresholds": pl.List(
+        pl.Struct({"level": pl.Int64, "probability": pl.Float64, "median_date": pl.Date})
+    ),
+    "record_prob": pl.Float64,
 }
 
 #: Columns of ``summary.csv``.
@@ -338,31 +353,34 @@ def headline(result: RunResult) -> pl.DataFrame:
 
     Columns: ``series``, ``scenario``, ``through`` (the horizon's last day),
     ``total_median``, ``total_lo80``, ``total_hi80`` (reported total over the horizon:
-    median and central 80% interval), then per threshold ``P(cum >= T)`` and
-    ``median date cum >= T``, and ``P(new daily record)``.
+    median and central 80% interval), ``thresholds`` (one struct per threshold of the
+    scenario file: ``level``, ``probability`` that the cumulative total reaches it by
+    ``through``, and ``median_date`` it is reached, null when fewer than half the paths reach
+    it) and ``record_prob`` (probability of a new daily record; null if not computed).
     """
     rows = []
     for r in _by_name(result):
         for p in _scenarios(r):
             lv = p.levels
-            row: dict[str, Any] = {
-                "series": r.series.name,
-                "scenario": p.scenario,
-                "through": r.model.origin + timedelta(days=int(p.dates.size)),
-                "total_median": _at(lv, p.horizon_total_quantiles, 0.5),
-                "total_lo80": _at(lv, p.horizon_total_quantiles, 0.1),
-                "total_hi80": _at(lv, p.horizon_total_quantiles, 0.9),
-            }
+            thresholds = []
             for t, level in enumerate(p.thresholds):
-                row[f"P(cum >= {int(level):,})"] = float(p.threshold_prob[t])
+                prob = float(p.threshold_prob[t])
                 # the median date exists only if at least half the paths reach it
-                if p.threshold_prob[t] >= 0.5:
-                    share = 0.5 / float(p.threshold_prob[t])  # median of all paths
-                    day = _at(lv, p.threshold_day_quantiles[t], share)
-                    when: date | None = r.model.origin + timedelta(days=math.ceil(day))
-                else:
-                    when = None
-                row[f"median date cum >= {int(level):,}"] = when
-            row["P(new daily record)"] = p.record_prob
-            rows.append(row)
-    return pl.DataFrame(rows)
+                when: date | None = None
+                if prob >= 0.5:
+                    day = _at(lv, p.threshold_day_quantiles[t], 0.5 / prob)  # median of all paths
+                    when = r.model.origin + timedelta(days=math.ceil(day))
+                thresholds.append({"level": int(level), "probability": prob, "median_date": when})
+            rows.append(
+                {
+                    "series": r.series.name,
+                    "scenario": p.scenario,
+                    "through": r.model.origin + timedelta(days=int(p.dates.size)),
+                    "total_median": _at(lv, p.horizon_total_quantiles, 0.5),
+                    "total_lo80": _at(lv, p.horizon_total_quantiles, 0.1),
+                    "total_hi80": _at(lv, p.horizon_total_quantiles, 0.9),
+                    "thresholds": thresholds,
+                    "record_prob": p.record_prob,
+                }
+            )
+    return pl.DataFrame(rows, schema=HEADLINE_SCHEMA)

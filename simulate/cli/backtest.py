@@ -1,0 +1,90 @@
+"""``attrition backtest``: a rolling-origin backtest, planned and run by the pipeline."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+from .exits import Command
+from .options import ProgressBar, model_kinds, parse_date, series_names
+
+__all__ = ["backtest_cmd"]
+
+
+@click.command("backtest", cls=Command)
+@click.argument("inputs", nargs=-1, required=True, metavar="SCENARIO.toml | DATA...")
+@click.option("--series", "series", callback=series_names, default=None,
+              help="Series to backtest (default: the file's, or personnel).")  # fmt: skip
+@click.option("--models", callback=model_kinds, default=None,
+              help="Models to compare, e.g. analog,local-trend (default: the file's model, "
+              "or analog). naive and bootstrap always run as baselines.")  # fmt: skip
+@click.option("--window", type=click.IntRange(min=14), default=None,
+              help="Fit window in days (default: the file's, or 180).")  # fmt: skip
+@click.option("--every", type=click.IntRange(min=1), default=28, show_default=True,
+              help="Days between origins.")  # fmt: skip
+@click.option("--horizon", type=click.IntRange(min=7), default=90, show_default=True,
+              help="Days projected from each origin.")  # fmt: skip
+@click.option("--start", type=str, callback=parse_date, default=None,
+              help="First origin (default: two years before the last report).")  # fmt: skip
+@click.option("--end", type=str, callback=parse_date, default=None,
+              help="Last origin (default: the last report minus the horizon).")  # fmt: skip
+@click.option("--train-start", type=str, callback=parse_date, default=None,
+              help="Ignore figures before this date (the data policy's start).")  # fmt: skip
+@click.option("--paths", type=click.IntRange(min=100), default=2000, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Seed (default: the file's run.seed, or 0).")  # fmt: skip
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Output directory (default: outputs/<name>-backtest).")  # fmt: skip
+@click.option("--charts/--no-charts", default=True, show_default=True)
+@click.option("--force", is_flag=True, help="Replace an existing output directory.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
+@click.option("--cache", type=click.Path(file_okay=False), default=None,
+              help="Cache directory of fetched sources.")  # fmt: skip
+def backtest_cmd(
+    inputs: tuple[str, ...],
+    series: list[str] | None,
+    models: list[str] | None,
+    window: int | None,
+    every: int,
+    horizon: int,
+    start: date | None,
+    end: date | None,
+    train_start: date | None,
+    paths: int,
+    seed: int | None,
+    out: str | None,
+    charts: bool,
+    force: bool,
+    quiet: bool,
+    cache: str | None,
+) -> None:
+    """Rolling-origin backtest: fit on the figures reported up to each origin, project,
+    and score against what was reported afterwards.
+
+    Give a scenario file (its data, series, data policy and model) or data files / source
+    names with --series and --models. Writes scores.csv, summary.csv, pit.csv, reliability.png,
+    bands-<series>.png and manifest.json, and prints coverage and skill per series.
+    """
+    from ..evaluation.backtest import summarise
+    from ..outputs.backtestdir import render_summary, write_backtest
+    from ..pipeline import plan_backtest, run_backtest
+
+    plan = plan_backtest(
+        inputs, series=series, models=models, window=window, every=every, horizon=horizon,
+        start=start, end=end, train_start=train_start, n_paths=paths, seed=seed, out=out,
+        force=force, cache=cache,
+    )  # fmt: skip
+    if not plan.origins:
+        raise click.BadParameter("no origin between --start and --end leaves a full horizon")
+    with ProgressBar("backtesting", quiet=quiet) as bar:
+        bar.start(len(plan.origins) * len(plan.series))
+        result = run_backtest(plan, progress=bar.update)
+    write_backtest(result, plan.out, reference_model=plan.reference_model, force=force,
+                   charts=charts, config=plan.config)  # fmt: skip
+    if not quiet:
+        click.echo(f"{plan.out}: {len(result.origins)} origins x {len(plan.series)} series in "
+                   f"{result.seconds:.1f} s")  # fmt: skip
+        click.echo(render_summary(summarise(result.scores), result.reported_by))
+        for f in result.failures:
+            click.echo(f"skipped: {f}", err=True)

@@ -1,0 +1,53 @@
+"""``attrition fetch [SOURCE]``: download the public compilations into the cache."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .exits import Command
+
+__all__ = ["fetch_cmd"]
+
+
+@click.command("fetch", cls=Command)
+@click.argument("source", required=False)
+@click.option(
+    "--dest",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Cache directory (default: $ATTRITION_CACHE or the user cache).",
+)
+@click.option(
+    "--mirror",
+    default=None,
+    help="Base URL of a mirror holding SOURCE/FILE (default: $ATTRITION_MIRROR or the "
+    "upstream repositories).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for the server.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+def fetch_cmd(
+    source: str | None, dest: str | None, mirror: str | None, timeout: float, quiet: bool
+) -> None:
+    """Download the public compilations (all fetchable sources, or SOURCE) into the cache."""
+    from ..data.fetching import fetch
+
+    files = fetch(
+        source,
+        dest=dest,
+        mirror=mirror,
+        timeout=timeout,
+        progress=not quiet and sys.stderr.isatty(),
+    )
+    if not quiet:
+        for f in files:
+            click.echo(
+                f"{f.source}: {f.name} ({f.size:,} bytes, sha256 {f.sha256[:12]}…) -> {f.path}"
+            )

@@ -1,0 +1,106 @@
+"""``attrition run FILE_OR_DIR...``: run scenario files, one run directory each."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import polars as pl
+
+from .exits import Command, usage_errors
+from .formatting import g
+from .options import ProgressBar
+
+__all__ = ["run_cmd"]
+
+
+@click.command("run", cls=Command)
+@click.argument("files", nargs=-1, required=True, metavar="FILE_OR_DIR...")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="outputs",
+    show_default=True,
+    help="Directory that receives one run directory per scenario file (named after run.name).",
+)
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes (each runs one series of one file at a time).")  # fmt: skip
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Override every file's run.seed.")  # fmt: skip
+@click.option("--paths", type=click.IntRange(min=1), default=None,
+              help="Override every file's run.paths (simulated paths).")  # fmt: skip
+@click.option("--samples", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also write N joint trajectories per scenario and series.")  # fmt: skip
+@click.option("--charts/--no-charts", default=None,
+              help="Override the files' outputs.charts (fan chart PNG per series).")  # fmt: skip
+@click.option("--force", is_flag=True, help="Replace existing run directories.")
+@click.option("--resume", is_flag=True,
+              help="Skip files whose run directory is complete (same file, seed, paths); "
+              "redo the others.")  # fmt: skip
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="Local worker processes, or a Dask cluster.")  # fmt: skip
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler address (e.g. tcp://127.0.0.1:8786); default: a local "
+              "cluster of --jobs workers.")  # fmt: skip
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
+@click.option("--cache", type=click.Path(file_okay=False), default=None,
+              help="Cache directory of fetched sources (default: $ATTRITION_CACHE).")  # fmt: skip
+def run_cmd(files: tuple[str, ...], quiet: bool, **kw: Any) -> None:
+    """Run scenario files (or directories of them) and write one run directory each.
+
+    Every file is validated before any work. A run directory holds projections.csv,
+    contrasts.csv, summary.csv, fit.csv, [samples.parquet], chart-<series>.png, scenario.toml
+    and manifest.json; it is validated before it is moved into place. A failing file is
+    reported and the others still run; the exit code is then non-zero (2: invalid file or
+    existing output, 1: data or model failure).
+    """
+    from ..batch import run_batch
+
+    try:
+        # run_batch reports every failed file in its outcomes: what it raises is how it was
+        # asked (no scenario files, an executor that cannot be used), a usage error.
+        with ProgressBar("simulating", quiet=quiet) as bar, usage_errors():
+            outcomes = run_batch(files, progress=bar.update, on_total=bar.start, **kw)
+    except KeyboardInterrupt:
+        # Run directories are renamed into place only when complete: nothing half-written.
+        click.echo("\ninterrupted: runs not yet written were abandoned", err=True)
+        sys.exit(130)
+    for o in outcomes:
+        if o.error is not None:
+            click.echo(f"Error: {o.error}", err=True)
+        elif o.skipped:
+            if not quiet:
+                click.echo(f"{o.run_dir}: already complete (--resume); left as it is")
+        elif not quiet:
+            assert o.headline is not None and o.reported_by is not None
+            if o.resumed_tasks:
+                click.echo(f"{o.run_dir}: {o.resumed_tasks} tasks kept from an interrupted run")
+            click.echo(_render_headline(o.run_dir, o.headline, o.reported_by, o.seconds))
+    code = max((o.exit_code for o in outcomes), default=0)
+    if code:
+        failed = sum(o.error is not None for o in outcomes)
+        click.echo(f"{failed} of {len(outcomes)} scenario files failed", err=True)
+        sys.exit(code)
+
+
+def _render_headline(run_dir: Path | None, frame: pl.DataFrame, reporter: str, secs: float) -> str:
+    """The answers of :func:`simulate.summaries.headline`, one line per series and scenario."""
+    from ..outputs.rundir import projection_caveat
+
+    lines = [f"{run_dir}: written and validated in {secs:.1f} s", projection_caveat(reporter)]
+    for row in frame.iter_rows(named=True):
+        parts = [
+            f"  {row['series']} / {row['scenario']}: total to {row['through']} "
+            f"{g(row['total_median'])} (80%: {g(row['total_lo80'])} to {g(row['total_hi80'])})"
+        ]
+        for t in row["thresholds"]:
+            text = f"P(total >= {t['level']:,}) {t['probability']:.0%}"
+            if t["median_date"] is not None:
+                text += f", median date {t['median_date']}"
+            parts.append(text)
+        if row["record_prob"] is not None:
+            parts.append(f"P(new daily record) {row['record_prob']:.0%}")
+        lines.append("; ".join(parts))
+    return "\n".join(lines)
