@@ -36,7 +36,14 @@ from .data.policy import DataPolicy
 from .data.sources import SOURCES
 from .engine import Projection, scenario_draws, simulate_scenarios
 from .errors import OutputExistsError, ScenarioError
-from .evaluation.backtest import BacktestResult, backtest, default_origins
+from .evaluation.backtest import (
+    BACKTEST_PATHS,
+    DEFAULT_EVERY,
+    DEFAULT_HORIZON,
+    BacktestResult,
+    backtest,
+    default_origins,
+)
 from .evaluation.selection import choose_model
 from .fingerprint import file_sha256
 from .models import DailySeries, FittedModel, ModelSpec, daily_series, fit
@@ -432,12 +439,12 @@ def plan_backtest(
     series: Sequence[str] | None = None,
     models: Sequence[str] | None = None,
     window: int | None = None,
-    every: int = 28,
-    horizon: int = 90,
+    every: int = DEFAULT_EVERY,
+    horizon: int = DEFAULT_HORIZON,
     start: date | None = None,
     end: date | None = None,
     train_start: date | None = None,
-    n_paths: int = 2000,
+    n_paths: int = BACKTEST_PATHS,
     seed: int | None = None,
     out: str | os.PathLike[str] | None = None,
     force: bool = False,

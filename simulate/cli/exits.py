@@ -42,8 +42,9 @@ def failure(error: AttritionError, *, usage: bool | None = None) -> Failure:
 class Command(click.Command):
     """A Click command whose library errors end it through :func:`failure`.
 
-    Every command of ``attrition`` is one (the group makes them so), also when it is invoked
-    on its own, as the tests do with ``CliRunner().invoke(compare_cmd, ...)``.
+    Every command of ``attrition`` is one (``@click.command(..., cls=Command)``, and the
+    group's ``command_class``), so the map applies also to a command invoked on its own, as
+    the tests do with ``CliRunner().invoke(compare_cmd, ...)``.
     """
 
     def invoke(self, ctx: click.Context) -> Any:
