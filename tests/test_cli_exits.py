@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from simulate import errors
 from simulate.cli import cli
-from simulate.cli.exits import Command, usage_errors
+from simulate.cli.exits import Command, UsageCommand
 from simulate.data import load_all
 from simulate.errors import AttritionError, DataError, SourceError, exit_code
 
@@ -51,12 +51,9 @@ def test_real_cli_usage_error_exits_2_and_data_error_exits_1(tmp_path: Path) -> 
         assert (code, out, err) == (status, "", f"Error: {raised.value}\n")
 
 
-def _command_raising(exc: Exception, *, as_usage: bool = False) -> click.Command:
-    @click.command("boom", cls=Command)
+def _command_raising(exc: Exception, *, cls: type[click.Command] = Command) -> click.Command:
+    @click.command("boom", cls=cls)
     def boom() -> None:
-        if as_usage:
-            with usage_errors():
-                raise exc
         raise exc
 
     return boom
@@ -78,10 +75,10 @@ def test_every_error_class_gets_one_line_and_its_exit_code(cls: type[AttritionEr
     assert (result.stdout, result.stderr) == ("", f"Error: {exc}\n")
 
 
-def test_usage_errors_block_makes_any_library_error_exit_2() -> None:
+def test_a_usage_command_makes_any_library_error_exit_2() -> None:
     plain = AttritionError("cannot reach the scheduler")
     assert CliRunner().invoke(_command_raising(plain), []).exit_code == 1
-    result = CliRunner().invoke(_command_raising(plain, as_usage=True), [])
+    result = CliRunner().invoke(_command_raising(plain, cls=UsageCommand), [])
     assert result.exit_code == 2 and result.stderr == "Error: cannot reach the scheduler\n"
 
 

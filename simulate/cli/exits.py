@@ -9,34 +9,26 @@ usage errors (a bad option value, a missing argument) keep Click's output and ex
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
 from ..errors import AttritionError, exit_code
 
-__all__ = ["Command", "Failure", "UsageFailure", "failure", "usage_errors"]
+__all__ = ["Command", "UsageCommand", "failure"]
 
 
-class Failure(click.ClickException):
-    """A library error as Click shows it: ``Error: <message>``, exit status 1."""
+def failure(error: AttritionError, *, usage: bool | None = None) -> click.ClickException:
+    """Click's exception for `error`: its message on one line, ``Error: <message>``, and the
+    exit status :func:`simulate.errors.exit_code` gives it (or 2 if `usage`, 1 if not).
 
-    exit_code = 1
-
-
-class UsageFailure(Failure):
-    """A library error that is a usage error: ``Error: <message>``, exit status 2."""
-
-    exit_code = 2
-
-
-def failure(error: AttritionError, *, usage: bool | None = None) -> Failure:
-    """The one-line :class:`Failure` for `error`, with the exit status
-    :func:`simulate.errors.exit_code` gives it (or, if `usage` is given, 2 if `usage` else 1)."""
+    A usage error is a :class:`click.UsageError` without a context, so Click prints no
+    ``Usage:`` lines before it: the message already names what to change.
+    """
     status = exit_code(error) if usage is None else (2 if usage else 1)
-    return (UsageFailure if status == UsageFailure.exit_code else Failure)(str(error))
+    if status == click.UsageError.exit_code:
+        return click.UsageError(str(error), ctx=None)
+    return click.ClickException(str(error))
 
 
 class Command(click.Command):
@@ -47,22 +39,23 @@ class Command(click.Command):
     the tests do with ``CliRunner().invoke(compare_cmd, ...)``.
     """
 
+    #: Every library error leaving the command is a usage error (see :class:`UsageCommand`).
+    every_error_is_usage: ClassVar[bool] = False
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except AttritionError as exc:
-            raise failure(exc) from None
+            raise failure(exc, usage=True if self.every_error_is_usage else None) from None
 
 
-@contextmanager
-def usage_errors() -> Iterator[None]:
-    """Treat every :class:`AttritionError` raised inside as a usage error (exit status 2).
+class UsageCommand(Command):
+    """A command over a library call that reports every failed step in its result and raises
+    only for how it was asked: whatever it raises is a usage error (exit status 2).
 
-    For library calls whose contract is that they raise only for how they were asked and
-    report every failed step in their result (:func:`simulate.batch.run_batch`): some of
-    those errors are of the base class (e.g. a Dask scheduler that cannot be reached).
+    ``attrition run``: :func:`simulate.batch.run_batch` gives one outcome per file (with its
+    own exit status) and raises for no scenario files, or an executor that cannot be used
+    (some of those errors are of the base class, e.g. a Dask scheduler that cannot be reached).
     """
-    try:
-        yield
-    except AttritionError as exc:
-        raise failure(exc, usage=True) from None
+
+    every_error_is_usage = True

@@ -9,14 +9,14 @@ from typing import Any
 import click
 import polars as pl
 
-from .exits import Command, usage_errors
+from .exits import UsageCommand
 from .formatting import g
 from .options import ProgressBar
 
 __all__ = ["run_cmd"]
 
 
-@click.command("run", cls=Command)
+@click.command("run", cls=UsageCommand)
 @click.argument("files", nargs=-1, required=True, metavar="FILE_OR_DIR...")
 @click.option(
     "--out",
@@ -59,9 +59,7 @@ def run_cmd(files: tuple[str, ...], quiet: bool, **kw: Any) -> None:
     from ..batch import run_batch
 
     try:
-        # run_batch reports every failed file in its outcomes: what it raises is how it was
-        # asked (no scenario files, an executor that cannot be used), a usage error.
-        with ProgressBar("simulating", quiet=quiet) as bar, usage_errors():
+        with ProgressBar("simulating", quiet=quiet) as bar:
             outcomes = run_batch(files, progress=bar.update, on_total=bar.start, **kw)
     except KeyboardInterrupt:
         # Run directories are renamed into place only when complete: nothing half-written.
