@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from simulate import pipeline
-from simulate.outputs import rundir
 from simulate.cli import cli
 from simulate.errors import ModelError, OutputExistsError
+from simulate.outputs import rundir
 from simulate.scenarios import HUB_QUANTILES, load_scenario_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -326,7 +326,7 @@ def test_write_run_leaves_nothing_when_a_step_fails(tmp_path: Path) -> None:
 
 
 def test_models_from_worker_processes_say_they_cannot_simulate() -> None:
-    from simulate.batch.runner import _task
+    from simulate.batch.executors import worker_task as _task
 
     prepared = pipeline.prepare(DEMO, paths=50)
     r = _task(prepared, 0, 0)
