@@ -11,7 +11,7 @@ import pickle
 from dataclasses import replace
 from pathlib import Path
 
-from .. import __version__
+from ..about import __version__
 from ..fingerprint import file_sha256
 from ..outputs.atomic import atomic_write
 from ..outputs.rundir import MANIFEST, validate_run
