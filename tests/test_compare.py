@@ -14,7 +14,6 @@ import pytest
 from click.testing import CliRunner, Result
 
 from simulate import pipeline
-from simulate.outputs import rundir
 from simulate.cli_compare import compare_cmd
 from simulate.compare import (
     ABSENT,
@@ -26,6 +25,7 @@ from simulate.compare import (
     render_move,
     summary_moves,
 )
+from simulate.outputs import rundir
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "scenarios" / "demo.toml"

@@ -36,8 +36,8 @@ from typing import Any
 import pytest
 
 from simulate import fingerprint, pipeline
-from simulate.outputs import rundir
 from simulate.compare import compare_tables, read_table
+from simulate.outputs import rundir
 from simulate.tolerance import CrossPlatform, from_manifests
 
 GOLDEN = Path(__file__).resolve().parent / "golden"

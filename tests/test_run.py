@@ -19,9 +19,9 @@ import pytest
 from click.testing import CliRunner
 
 from simulate import pipeline
-from simulate.outputs import rundir
 from simulate.cli import cli
 from simulate.errors import ModelError, OutputExistsError
+from simulate.outputs import rundir
 from simulate.scenarios import HUB_QUANTILES, load_scenario_file
 
 ROOT = Path(__file__).resolve().parents[1]

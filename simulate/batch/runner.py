@@ -409,7 +409,7 @@ def _complete(
     import json
 
     from ..fingerprint import file_sha256
-    from ..outputs.rundir import MANIFEST, validate_run
+    from ..outputs.validation import MANIFEST, validate_run
 
     if not (target / MANIFEST).is_file() or validate_run(target):
         return False

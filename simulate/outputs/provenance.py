@@ -105,8 +105,11 @@ def describe_files(
     """`files` (name -> what the writer knows, e.g. rows), each with its ``sha256`` and
     ``bytes`` added as found in `directory`, in the order given."""
     return {
-        name: {**info, "sha256": file_sha256(directory / name),
-               "bytes": (directory / name).stat().st_size}  # fmt: skip
+        name: {
+            **info,
+            "sha256": file_sha256(directory / name),
+            "bytes": (directory / name).stat().st_size,
+        }
         for name, info in files.items()
     }
 

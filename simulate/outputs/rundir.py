@@ -85,8 +85,11 @@ def manifest(result: RunResult, files: dict[str, dict[str, Any]]) -> dict[str, A
         seed=p.seed,
         about={
             "run": run,
-            "scenario_file": {"path": sf.source, "sha256": p.scenario_sha256,
-                              "copy": "scenario.toml"},  # fmt: skip
+            "scenario_file": {
+                "path": sf.source,
+                "sha256": p.scenario_sha256,
+                "copy": "scenario.toml",
+            },
         },
         data=data_block(p.data, sf.data.policy),
         details={
