@@ -14,7 +14,7 @@ from pathlib import Path
 from ..about import __version__
 from ..fingerprint import file_sha256
 from ..outputs.atomic import atomic_write
-from ..outputs.rundir import MANIFEST, validate_run
+from ..outputs.validation import MANIFEST, validate_run
 from ..pipeline import Prepared, SeriesResult
 from ..scenarios import ScenarioFile
 from .executors import Task, detached
