@@ -47,7 +47,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from ..about import __version__
 from ..data.policy import DataPolicy
 from ..data.reported import ReportedData
 from ..fingerprint import file_sha256, numerical_platform
