@@ -16,7 +16,7 @@ from scipy import stats
 
 from simulate.data import load_all
 from simulate.errors import ModelError
-from simulate.models import DailySeries, FittedModel, ModelSpec, daily_series, fit
+from simulate.models import DailySeries, FittedModel, ModelSpec, daily_series, describe, fit
 from simulate.models import local_trend as lt
 
 TRUE = {"sigma_obs": 0.15, "sigma_level": 0.02, "sigma_slope": 0.002}
@@ -291,7 +291,7 @@ def test_log_level_is_capped_on_explosive_paths() -> None:
 
 
 def test_summary_runs(model: FittedModel) -> None:
-    out = model.to_dict()
+    out = describe(model)
     assert out["level"]["lo95"] < out["level"]["median"] < out["level"]["hi95"]
     assert out["aic"] is not None and out["params"]["phi"] is not None
 

@@ -12,7 +12,16 @@ from scipy import stats
 
 from simulate.data import load
 from simulate.errors import ModelError
-from simulate.models import DailySeries, ModelSpec, ObservationModel, compare, daily_series, fit
+from simulate.models import (
+    DailySeries,
+    ModelSpec,
+    ObservationModel,
+    compare,
+    daily_series,
+    describe,
+    fit,
+    summary_quantiles,
+)
 from simulate.rng import child, generator
 
 
@@ -140,7 +149,7 @@ def test_compare_scores_every_model_on_one_window() -> None:
 
 
 def test_model_json_is_complete(tmp_path: Path) -> None:
-    d = fit(ModelSpec("naive"), daily_series(load("example"), "personnel")).to_dict()
+    d = describe(fit(ModelSpec("naive"), daily_series(load("example"), "personnel")))
     assert d["reported_by"].startswith("nobody")
     assert d["level"]["lo95"] <= d["level"]["median"] <= d["level"]["hi95"]
     assert set(d["diagnostics"]) >= {"dispersion", "acf1", "acf7", "n_zero", "n_clipped"}
@@ -151,12 +160,12 @@ def test_summary_is_weekly_and_growth_undefined_when_sparse() -> None:
     y = np.zeros(200, dtype=np.int64)
     y[50] = 3
     model = fit(ModelSpec("naive", options={"k": 28}), DailySeries.from_counts(y, step=1))
-    summary = model.summary()
+    summary = summary_quantiles(model)
     assert summary["level"] == {"median": 0.0, "lo95": 0.0, "hi95": 0.0}
     assert summary["growth_30d"] is None and "undefined" in summary["growth_note"]
     assert np.isnan(model.diagnostics["dispersion"])
     steady = fit(ModelSpec("naive"), DailySeries.from_counts(np.full(100, 50) + np.arange(100) % 7))
-    g = steady.summary()["growth_30d"]
+    g = summary_quantiles(steady)["growth_30d"]
     assert g["lo95"] <= g["median"] <= g["hi95"] and 0.7 < g["median"] < 1.4
 
 

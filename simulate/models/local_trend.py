@@ -699,6 +699,30 @@ class _LocalTrendPaths:
         return np.maximum(mu, 0.0, out=mu)
 
 
+def local_trend_paths(
+    model: FittedModel,
+    n_paths: int,
+    param: np.random.Generator,
+    proc: np.random.Generator,
+    _extra: np.random.Generator,
+) -> _LocalTrendPaths:
+    """Paths of a fitted ``local-trend`` model: the state at the origin drawn from its filtered
+    normal, then the state equations (see :data:`~simulate.models.base.PATH_FUNCTIONS`)."""
+    p = model.path_inputs
+    return _LocalTrendPaths(
+        p["mean"],
+        p["chol"],
+        p["sd_level"],
+        p["sd_slope"],
+        p["phi"],
+        p["sigma_obs"],
+        p["offset"],
+        n_paths,
+        param,
+        proc,
+    )
+
+
 def _expected_figure(mean: np.ndarray, var: np.ndarray, c: float) -> np.ndarray:
     """E[max(exp(x) - c, 0)] for x ~ N(`mean`, `var`): the expected figure, never negative.
 
@@ -878,22 +902,6 @@ def fit_local_trend(spec: ModelSpec, s: DailySeries) -> FittedModel:
     l21 = f12 / l11 if l11 > 0 else 0.0
     l22 = math.sqrt(max(f22 - l21 * l21, 0.0))
 
-    def factory(
-        n_paths: int, param: np.random.Generator, proc: np.random.Generator, _x: object
-    ) -> _LocalTrendPaths:
-        return _LocalTrendPaths(
-            (lvl, slp),
-            (l11, l21, l22),
-            sigma[1],
-            sim_sigma_slope,
-            phi,
-            sigma[0],
-            c,
-            n_paths,
-            param,
-            proc,
-        )
-
     return FittedModel.for_series(
         spec,
         s,
@@ -907,5 +915,13 @@ def fit_local_trend(spec: ModelSpec, s: DailySeries) -> FittedModel:
             "lognormal", sigma=sigma[0], offset=c, granularity=s.granularity
         ),
         diagnostics=diagnostics,
-        path_factory=factory,
+        path_inputs={
+            "mean": (lvl, slp),
+            "chol": (l11, l21, l22),
+            "sd_level": sigma[1],
+            "sd_slope": sim_sigma_slope,
+            "phi": phi,
+            "sigma_obs": sigma[0],
+            "offset": c,
+        },
     )
