@@ -1,8 +1,11 @@
 """Tests of the model foundation: specs, daily series, observation models, naive/bootstrap,
-keyed random streams."""
+keyed random streams, fitted models as plain data (pickling, equality, no hidden simulation)."""
 
 from __future__ import annotations
 
+import json
+import pickle
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -13,13 +16,19 @@ from scipy import stats
 from simulate.data import load
 from simulate.errors import ModelError
 from simulate.models import (
+    MODEL_KINDS,
+    SUMMARY_PATHS,
+    SUMMARY_SEED,
     DailySeries,
+    FittedModel,
     ModelSpec,
     ObservationModel,
+    base,
     compare,
     daily_series,
     describe,
     fit,
+    start_paths,
     summary_quantiles,
 )
 from simulate.rng import child, generator
@@ -190,3 +199,69 @@ def test_trailing_quantiles_match_a_slow_loop() -> None:
     for t in range(len(y)):
         before = y[max(t - k, 0) : t] if t >= k else y[:k]
         assert np.allclose(fast[t], np.quantile(before, PINBALL_LEVELS)), t
+
+
+# --- fitted models are plain data ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def every_kind() -> dict[str, FittedModel]:
+    s = daily_series(load("example"), "personnel")
+    return {kind: fit(ModelSpec(kind), s) for kind in MODEL_KINDS}
+
+
+def test_every_kind_has_a_path_function() -> None:
+    assert set(base.PATH_FUNCTIONS) == set(MODEL_KINDS)
+    for kind in MODEL_KINDS:
+        assert callable(base.path_function(kind))
+
+
+@pytest.mark.parametrize("kind", MODEL_KINDS)
+def test_fitted_models_pickle_and_simulate_the_same(
+    every_kind: dict[str, FittedModel], kind: str
+) -> None:
+    model = every_kind[kind]
+    assert model.path_factory is None  # nothing but data
+    back = pickle.loads(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == model and back is not model
+    for a, b in zip(model.simulate(40, 200, seed=9), back.simulate(40, 200, seed=9), strict=True):
+        assert np.array_equal(a, b)
+    assert np.array_equal(
+        start_paths(model, 50, seed=2).step(10), start_paths(back, 50, seed=2).step(10)
+    )
+
+
+def test_fitted_models_compare_by_value(every_kind: dict[str, FittedModel]) -> None:
+    model = every_kind["trend-nb"]
+    assert model == replace(model)  # a copy, arrays and NaN standard errors included
+    assert model != replace(model, params={**model.params, "slope": 0.0})
+    assert model != replace(model, fitted=model.fitted + 1.0)
+    assert model != every_kind["changepoint"]
+    assert model != "trend-nb"
+
+
+def test_to_dict_simulates_nothing(
+    every_kind: dict[str, FittedModel], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(kind: str) -> object:
+        raise AssertionError(f"{kind}: simulated")
+
+    monkeypatch.setattr(base, "path_function", refuse)
+    for model in every_kind.values():
+        d = model.to_dict()
+        assert json.loads(json.dumps(d)) == d  # JSON-ready as it is
+        assert "level_dates" not in d and d["params"].keys() == model.params.keys()
+    with pytest.raises(AssertionError, match="simulated"):
+        summary_quantiles(every_kind["naive"])
+
+
+def test_summary_quantiles_take_their_paths_and_seed(every_kind: dict[str, FittedModel]) -> None:
+    model = every_kind["local-trend"]
+    default = summary_quantiles(model)
+    assert default == summary_quantiles(model, n_paths=SUMMARY_PATHS, seed=SUMMARY_SEED)
+    assert describe(model) == {**model.to_dict(), **default}
+    other = summary_quantiles(model, seed=SUMMARY_SEED + 1)
+    assert other["level"] != default["level"]
+    small = summary_quantiles(model, n_paths=100, seed=SUMMARY_SEED)
+    assert small["level"] != default["level"]
+    assert small["level_dates"] == default["level_dates"]
