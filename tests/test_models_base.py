@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -265,3 +267,20 @@ def test_summary_quantiles_take_their_paths_and_seed(every_kind: dict[str, Fitte
     small = summary_quantiles(model, n_paths=100, seed=SUMMARY_SEED)
     assert small["level"] != default["level"]
     assert small["level_dates"] == default["level_dates"]
+
+
+def test_a_pickled_model_simulates_in_a_fresh_process(
+    every_kind: dict[str, FittedModel], tmp_path: Path
+) -> None:
+    # The other process has imported no model module when it unpickles: the kind's path
+    # function is found from the kind alone.
+    model = every_kind["changepoint"]
+    (tmp_path / "model.pkl").write_bytes(pickle.dumps(model))
+    code = (
+        "import pickle, sys; import numpy as np; "
+        "m = pickle.loads(open(sys.argv[1], 'rb').read()); "
+        "np.save(sys.argv[2], m.simulate(30, 40, seed=4)[1])"
+    )
+    out = tmp_path / "y.npy"
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "model.pkl"), str(out)], check=True)
+    assert np.array_equal(np.load(out), model.simulate(30, 40, seed=4)[1])
