@@ -402,7 +402,7 @@ def fit_cmd(
 
     DATA as for `check`; --series names the one series to fit (default: personnel).
     """
-    from .models import MODEL_KINDS, ModelSpec, compare, daily_series, fit
+    from .models import MODEL_KINDS, ModelSpec, compare, daily_series, describe, fit
 
     if model != "all" and model not in MODEL_KINDS:
         raise click.BadParameter(
@@ -425,7 +425,7 @@ def fit_cmd(
             rows = [{"kind": model, "model": fit(spec, series), "pinball": None, "error": None}]
     except AttritionError as exc:
         _fail(exc)
-    docs = [dict(r["model"].to_dict(), pinball=r["pinball"]) for r in rows if r["model"]]
+    docs = [dict(describe(r["model"]), pinball=r["pinball"]) for r in rows if r["model"]]
     refused = {r["kind"]: r["error"] for r in rows if r["model"] is None}
     caveat = CAVEAT.format(reporter=series.reported_by)
     if fmt == "json":
@@ -651,6 +651,7 @@ def explain_cmd(file: str, seed: int | None, cache: str | None) -> None:
     Nothing is simulated beyond the intensity paths: this is the check before a run that the
     file says what you meant (windows, factors, dates).
     """
+    from .models import describe
     from .pipeline import EXPLAIN_PATHS, explain, prepare
 
     try:
@@ -667,7 +668,7 @@ def explain_cmd(file: str, seed: int | None, cache: str | None) -> None:
     for model in models:
         click.echo("")
         click.echo(f"series {model.series}")
-        click.echo(_render_fit(model.to_dict()))
+        click.echo(_render_fit(describe(model)))
         part = table.filter(pl.col("series") == model.series)
         names = sorted({s.name for s in sf.scenarios})
         wide = part.pivot(on="scenario", index=["month", "days"], values="median_daily")
