@@ -327,14 +327,18 @@ def test_write_run_leaves_nothing_when_a_step_fails(tmp_path: Path) -> None:
         rundir.write_run(result, tmp_path / "demo", charts=False)
 
 
-def test_models_from_worker_processes_say_they_cannot_simulate() -> None:
-    from simulate.batch.executors import worker_task as _task
+def test_models_from_worker_processes_come_back_whole() -> None:
+    """A worker's result is plain data: its fitted model simulates as the one fitted here."""
+    import pickle
+
+    from simulate.batch.executors import worker_task
 
     prepared = pipeline.prepare(DEMO, paths=50)
-    r = _task(prepared, 0, 0)
+    r = pickle.loads(pickle.dumps(worker_task(prepared, 0, 0)))
     assert r.model.origin.isoformat() == "2025-12-30"
-    with pytest.raises(ModelError, match="fit it again to simulate"):
-        r.model.start_paths(10, seed=1)
+    here = pipeline.project_series(prepared, 0).model
+    assert r.model == here
+    assert np.array_equal(r.model.simulate(10, 20, seed=1)[1], here.simulate(10, 20, seed=1)[1])
 
 
 # --------------------------------------------------------------------------------------

@@ -13,10 +13,9 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, replace
-from typing import NoReturn
+from dataclasses import dataclass
 
-from ..errors import AttritionError, ModelError
+from ..errors import AttritionError
 from ..pipeline import Prepared, SeriesResult, project_series
 
 __all__ = ["CHUNK", "RETRIES", "Task", "Record", "run_tasks"]
@@ -161,18 +160,9 @@ def _run_dask(
             cluster.close()
 
 
-def detached(*_args: object) -> NoReturn:
-    """The path simulator of a fitted model that came back from a worker process."""
-    raise ModelError(
-        "this fitted model came back from a worker process without its path simulator; "
-        "fit it again to simulate"
-    )
-
-
 def worker_task(
     prepared: Prepared, index: int, samples: int, scenarios: Sequence[str] | None = None
 ) -> SeriesResult:
-    """One (file, series, scenarios) task in a worker; the fitted model's path simulator (a
-    closure) stays behind, everything else comes back."""
-    result = project_series(prepared, index, samples=samples, scenarios=scenarios)
-    return replace(result, model=replace(result.model, path_factory=detached))
+    """One (file, series, scenarios) task in a worker process; the result (plain data, the
+    fitted model included) comes back whole."""
+    return project_series(prepared, index, samples=samples, scenarios=scenarios)

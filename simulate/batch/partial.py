@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-from dataclasses import replace
 from pathlib import Path
 
 from ..about import __version__
@@ -17,7 +16,7 @@ from ..outputs.atomic import atomic_write
 from ..outputs.validation import MANIFEST, validate_run
 from ..pipeline import Prepared, SeriesResult
 from ..scenarios import ScenarioFile
-from .executors import Task, detached
+from .executors import Task
 
 __all__ = ["partial_dir", "task_key", "save", "load", "complete"]
 
@@ -36,8 +35,7 @@ def task_key(p: Prepared, t: Task, samples: int) -> str:
 
 def save(path: Path, result: SeriesResult) -> None:
     """Keep a task's result at `path` (written atomically)."""
-    kept = replace(result, model=replace(result.model, path_factory=detached))
-    atomic_write(path, pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL), force=True)
+    atomic_write(path, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), force=True)
 
 
 def load(path: Path) -> SeriesResult | None:

@@ -28,7 +28,6 @@ from .spec import ModelSpec
 __all__ = [
     "PathState",
     "FittedModel",
-    "PathFactory",
     "PathFunction",
     "PATH_FUNCTIONS",
     "SUMMARY_PATHS",
@@ -57,12 +56,6 @@ class PathState(Protocol):
         """
         ...
 
-
-#: (n_paths, parameter rng, process rng, second process rng) -> PathState: an override of a
-#: kind's path function (see :attr:`FittedModel.path_factory`).
-PathFactory = Callable[
-    [int, np.random.Generator, np.random.Generator, np.random.Generator], PathState
-]
 
 #: (model, n_paths, parameter rng, process rng, second process rng) -> PathState
 PathFunction = Callable[
@@ -127,10 +120,6 @@ class FittedModel:
         e.g. the mean and covariance of the parameter draws.
     empirical
         For ``naive``, ``bootstrap`` and ``analog``: the daily figures they resample.
-    path_factory
-        None for every fitted model. Transitional: a replacement of the kind's path function,
-        kept only for code that still swaps one in (``simulate.batch.runner`` and a slow
-        engine test); to be removed with them.
     """
 
     spec: ModelSpec
@@ -151,7 +140,6 @@ class FittedModel:
     diagnostics: Mapping[str, float]
     path_inputs: Mapping[str, Any] = field(repr=False)
     empirical: np.ndarray | None = field(default=None, repr=False)
-    path_factory: PathFactory | None = field(default=None, repr=False)
 
     @classmethod
     def for_series(cls, spec: ModelSpec, s: DailySeries, **fields: Any) -> FittedModel:
@@ -242,8 +230,6 @@ def start_paths(model: FittedModel, n_paths: int, *, seed: SeedLike) -> PathStat
         generator(seed, Stream.PROCESS),
         generator(seed, Stream.PROCESS_EXTRA),
     )
-    if model.path_factory is not None:
-        return model.path_factory(n_paths, *rngs)
     return path_function(model.kind)(model, n_paths, *rngs)
 
 
