@@ -38,7 +38,7 @@ import pytest
 from simulate import fingerprint, pipeline
 from simulate.outputs import rundir
 from simulate.compare import compare_tables, read_table
-from simulate.tolerance import CrossPlatform, from_manifests
+from simulate.compare.tolerance import CrossPlatform, from_manifests
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SCENARIOS = GOLDEN / "scenarios"

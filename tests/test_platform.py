@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from simulate import fingerprint
 from simulate.compare import compare_tables
 from simulate.models import smalllinalg as sl
-from simulate.tolerance import FIT_RTOL, CrossPlatform, from_manifests
+from simulate.compare.tolerance import FIT_RTOL, CrossPlatform, from_manifests
 
 ROOT = Path(__file__).resolve().parents[1]
 
