@@ -36,9 +36,9 @@ from typing import Any
 import pytest
 
 from simulate import fingerprint, pipeline
-from simulate.outputs import rundir
 from simulate.compare import compare_tables, read_table
 from simulate.compare.tolerance import CrossPlatform, from_manifests
+from simulate.outputs import rundir
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SCENARIOS = GOLDEN / "scenarios"

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from simulate import fingerprint
 from simulate.compare import compare_tables
-from simulate.models import smalllinalg as sl
 from simulate.compare.tolerance import FIT_RTOL, CrossPlatform, from_manifests
+from simulate.models import smalllinalg as sl
 
 ROOT = Path(__file__).resolve().parents[1]
 
