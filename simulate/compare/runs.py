@@ -88,8 +88,8 @@ class Comparison:
 @dataclass(frozen=True)
 class _Rules:
     """How every file of one comparison is compared: the table options, the cross-platform
-    tolerance (if it applies), and the other side's files (whose manifest checksums are
-    not compared again)."""
+    tolerance (if it applies), and the files both sides hold (compared themselves, so their
+    checksums in the manifests are not compared again)."""
 
     keys: Sequence[str] | None
     rtol: float
@@ -116,14 +116,14 @@ def _compare_file(
     kind = _kind(name)
     if kind == "table":
         ta, tb = read_tables(pa, pb, rows_listed=rows_listed)
-        rtol, atol = rules.rtol, rules.atol
-        row_atol: float | pl.Expr = atol
-        if rules.tolerance is not None:
-            ta, tb, rtol, row_atol = rules.tolerance.prepare(name, ta, tb)
+        rtol: float = rules.rtol
+        atol: float | pl.Expr = rules.atol
+        if rules.tolerance is not None:  # per row; derived columns left out
+            ta, tb, rtol, atol = rules.tolerance.prepare(name, ta, tb)
+        labels = (str(pa), str(pb))
         diff = compare_tables(
-            ta, tb, keys=rules.keys, rtol=rtol, atol=row_atol, top=rules.top,
-            labels=(str(pa), str(pb)),
-        )  # fmt: skip
+            ta, tb, keys=rules.keys, rtol=rtol, atol=atol, top=rules.top, labels=labels
+        )
         return FileComparison(name, kind, "same" if diff.same else "differs", table=diff)
     if kind == "manifest":
         fields = manifest_differences(
