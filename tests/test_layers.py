@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("simulate.pipeline",),
     ("simulate.summaries",),
     ("simulate.outputs",),
-    ("simulate.compare", "simulate.tolerance"),
+    ("simulate.compare",),
     ("simulate.batch",),
     ("simulate.notebook",),
     ("simulate.cli", "simulate.cli_compare", "simulate.cli_options", "simulate.__main__"),

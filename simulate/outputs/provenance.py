@@ -184,7 +184,7 @@ def manifest(
     doc["outputs"] = dict(outputs)
     doc["versions"] = versions()
     # Byte-identical results are promised on the same platform; across platforms
-    # `attrition compare` applies the cross-platform tolerance (simulate.tolerance).
+    # `attrition compare` applies the cross-platform tolerance (simulate.compare.tolerance).
     doc["platform"] = numerical_platform()
     doc["timings"] = {
         **{k: round(v, 3) for k, v in (timings or {}).items()},
