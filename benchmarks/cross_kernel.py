@@ -179,7 +179,7 @@ def _scenario_copies(dest: Path) -> list[Path]:
 
 
 def measure_runs(kernels: list[str]) -> None:
-    from simulate.compare import compare_paths
+    from simulate.compare import compare_runs as compare_paths
 
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)

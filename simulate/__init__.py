@@ -15,20 +15,15 @@ models. The flow, one package or module per arrow:
 * :mod:`simulate.batch` — many scenario files in parallel;
 * :func:`project` — one call for notebooks (:mod:`simulate.notebook`);
 
-and the ``attrition`` command line (:mod:`simulate.cli`) is a thin layer over them.
+and the ``attrition`` command line (:mod:`simulate.cli`) is a thin layer over them;
+:mod:`simulate.about` holds the version and the caveat.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("attrition")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
-
-CAVEAT = "These are the figures as reported by {reporter}, not verified counts of actual losses."
+from .about import CAVEAT, __version__
 
 __all__ = ["CAVEAT", "__version__", "project"]
 

@@ -6,8 +6,8 @@ Same scenario file, data and seed give byte-identical result files when the whol
 CPU architecture, the same SIMD paths NumPy dispatches to (``exp``/``log`` take AVX-512 code on
 CPUs that have it), and the same BLAS libraries, versions and OpenBLAS core types (read with
 threadpoolctl). Across fingerprints the results agree within the cross-platform tolerance of
-:mod:`simulate.tolerance`: the fits use no BLAS, so a different kernel should change nothing,
-but a different CPU may round ``exp`` and ``log`` differently in the last bit.
+:mod:`simulate.compare.tolerance`: the fits use no BLAS, so a different kernel should change
+nothing, but a different CPU may round ``exp`` and ``log`` differently in the last bit.
 
 >>> fp = numerical_platform()
 >>> sorted(fp) == sorted(FIELDS)

@@ -12,9 +12,9 @@ from scipy import stats
 
 from simulate.data import load_all
 from simulate.errors import ModelError
-from simulate.models import DailySeries, FittedModel, ModelSpec, daily_series, fit
+from simulate.models import DailySeries, FittedModel, ModelSpec, daily_series, describe, fit
 from simulate.models.changepoint import MIN_CHANGE_SCALE, changepoint_days
-from simulate.models.trend_nb import LOG_MU_CAP
+from simulate.models.nb import LOG_MU_CAP
 
 Z95 = stats.norm.ppf(0.975)
 
@@ -210,7 +210,7 @@ def test_invariants(bent_model: FittedModel) -> None:
     _, y = bent_model.simulate(90, 2000, seed=3)
     q = np.quantile(y, [0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975], axis=1)
     assert np.all(np.diff(q, axis=0) >= 0)
-    d = bent_model.to_dict()
+    d = describe(bent_model)
     assert d["level"]["lo95"] <= d["level"]["median"] <= d["level"]["hi95"]
     assert d["growth_30d"]["lo95"] <= d["growth_30d"]["median"] <= d["growth_30d"]["hi95"]
 

@@ -24,22 +24,17 @@ from simulate.scenarios import HUB_QUANTILES, Scenario
 MU, K, PATHS = 40.0, 6.0, 40_000
 
 
-class _Constant:
-    def __init__(self, n_paths: int) -> None:
-        self.n = n_paths
-
-    def step(self, days: int) -> np.ndarray:
-        return np.full((days, self.n), MU)
-
-
 @pytest.mark.slow
 def test_quantiles_match_the_negative_binomial_predictive() -> None:
     base = fit(ModelSpec("trend-nb"), daily_series(load("example"), "tanks"))
+    # a trend-nb model with a known level, no slope and no parameter uncertainty: every path's
+    # expected daily figure is MU
     model = replace(
         base,
         observation=ObservationModel("negbin", dispersion=K, granularity=1),
-        path_factory=lambda n, *_rngs: _Constant(n),
-    )
+        path_inputs={**base.path_inputs, "mean": np.array([np.log(MU), 0.0]),
+                     "cov": np.zeros((2, 2))},
+    )  # fmt: skip
     levels = np.asarray(HUB_QUANTILES)
     out = simulate_scenarios(model, [Scenario("status-quo")], horizon=60, n_paths=PATHS, seed=3,
                   series_key=0, levels=levels)["status-quo"]  # fmt: skip

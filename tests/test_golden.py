@@ -8,11 +8,11 @@
   (:func:`simulate.fingerprint.numerical_platform`: Python, NumPy, SciPy and Polars versions,
   operating system, CPU architecture, NumPy's SIMD targets, and each BLAS library's version and
   OpenBLAS core type) is this one: ``attrition run`` promises byte-identical result files;
-* otherwise **within the cross-platform tolerance** of :mod:`simulate.tolerance`, derived from
-  the model: fitted values within 1e-9 relative (the fits use no BLAS; across NumPy's SIMD
-  paths they moved by at most 5.4e-13), simulated values within what one flipped draw can move
-  (one reporting step of the series for a quantile; 1/paths for a probability), never more
-  than half of 1% of the value, so that a 1% change of any quantile fails. Another NumPy
+* otherwise **within the cross-platform tolerance** of :mod:`simulate.compare.tolerance`,
+  derived from the model: fitted values within 1e-9 relative (the fits use no BLAS; across
+  NumPy's SIMD paths they moved by at most 5.4e-13), simulated values within what one flipped
+  draw can move (one reporting step of the series for a quantile; 1/paths for a probability),
+  never more than half of 1% of the value, so that a 1% change of any quantile fails. Another NumPy
   version may change the random streams (NumPy does not promise them across versions): that
   is a failure to understand, not to tolerate.
 
@@ -36,9 +36,9 @@ from typing import Any
 import pytest
 
 from simulate import fingerprint, pipeline
-from simulate.outputs import rundir
 from simulate.compare import compare_tables, read_table
-from simulate.tolerance import CrossPlatform, from_manifests
+from simulate.compare.tolerance import CrossPlatform, from_manifests
+from simulate.outputs import rundir
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SCENARIOS = GOLDEN / "scenarios"

@@ -1,6 +1,6 @@
-"""Tests of the ``local-trend`` model: the Kalman likelihood against slow references, parameter
+"""Tests of the ``local-trend`` model's fit and paths: the reported likelihood, parameter
 recovery and interval coverage on figures simulated from the model, forecast spread, simulation
-invariants and every real series."""
+invariants and every real series. The filter itself: tests/test_local_trend_filter.py."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats
 
 from simulate.data import load_all
 from simulate.errors import ModelError
-from simulate.models import DailySeries, FittedModel, ModelSpec, daily_series, fit
+from simulate.models import DailySeries, FittedModel, ModelSpec, daily_series, describe, fit
 from simulate.models import local_trend as lt
+from simulate.models import local_trend_filter as ltf
 
 TRUE = {"sigma_obs": 0.15, "sigma_level": 0.02, "sigma_slope": 0.002}
 START_LEVEL = math.log(1200.0)
@@ -55,96 +55,10 @@ def model() -> FittedModel:
     return fit_lt(counts_from_log(x))
 
 
-# --- the likelihood against slow, obviously-correct references -------------------------------
-
-
-def _mvn_known_start(
-    x: np.ndarray, pars: tuple[float, float, float, float], mean: np.ndarray, cov: np.ndarray
-) -> float:
-    """log-density of x as one multivariate normal vector, state on day 1 ~ N(mean, cov)."""
-    s_obs, s_level, s_slope, phi = pars
-    n = len(x)
-    t_mat = np.array([[1.0, phi], [0.0, phi]])
-    q = np.diag([s_level**2, s_slope**2])
-    means, covs = [mean], [cov]
-    for _ in range(1, n):
-        means.append(t_mat @ means[-1])
-        covs.append(t_mat @ covs[-1] @ t_mat.T + q)
-    big = np.zeros((n, n))
-    for s in range(n):
-        power = np.eye(2)
-        for t in range(s, n):  # cov(alpha_t, alpha_s) = T^(t-s) P_s
-            big[t, s] = big[s, t] = (power @ covs[s])[0, 0]
-            power = t_mat @ power
-    big += s_obs**2 * np.eye(n)
-    mu = np.array([m[0] for m in means])
-    return float(stats.multivariate_normal(mu, big).logpdf(x))
-
-
-def _mvn_differenced(x: np.ndarray, pars: tuple[float, float, float, float]) -> float:
-    """log-density of x[2:] given x[:2] under a flat prior on the initial state.
-
-    w_t = (1 - L)(1 - phi L) x_t removes the initial state and is MA(2); the map from x[2:] to
-    w (given x[:2]) has unit Jacobian, so the density of w is the density sought.
-    """
-    s_obs, s_level, s_slope, phi = pars
-    h, qe, qz = s_obs**2, s_level**2, s_slope**2
-    w = x[2:] - (1 + phi) * x[1:-1] + phi * x[:-2]
-    gamma = (
-        phi**2 * qz + (1 + phi**2) * qe + (1 + (1 + phi) ** 2 + phi**2) * h,
-        -phi * qe - (1 + phi) ** 2 * h,
-        phi * h,
-    )
-    m = len(w)
-    big = sum(
-        np.diag(np.full(m - k, g), k) + (np.diag(np.full(m - k, g), -k) if k else 0)
-        for k, g in enumerate(gamma)
-    )
-    return float(stats.multivariate_normal(np.zeros(m), big).logpdf(w))
-
-
-PARS = [(0.2, 0.05, 0.01, 1.0), (0.15, 0.02, 0.002, 0.9), (0.5, 0.0, 0.03, 0.97)]
-
-
-@pytest.mark.parametrize("pars", PARS)
-def test_kalman_likelihood_matches_multivariate_normal_with_known_start(
-    pars: tuple[float, float, float, float],
-) -> None:
-    x, _, _ = simulate_log_series(30, 3, phi=pars[3])
-    mean = np.array([7.0, 0.01])
-    cov = np.array([[0.3, 0.01], [0.01, 0.02]])
-    fast = lt._loglik_known_start(x.tolist(), *pars, mean=(7.0, 0.01), cov=(0.3, 0.01, 0.02))
-    assert fast == pytest.approx(_mvn_known_start(x, pars, mean, cov), abs=1e-6)
-
-
-@pytest.mark.parametrize("pars", PARS)
-@pytest.mark.parametrize("n", [30, 400])
-def test_diffuse_likelihood_matches_differenced_series(
-    pars: tuple[float, float, float, float], n: int
-) -> None:
-    # n = 400 reaches the steady state, where the filter switches to a fixed linear filter.
-    x, _, _ = simulate_log_series(n, 4, phi=pars[3])
-    assert lt._loglik(x.tolist(), *pars) == pytest.approx(_mvn_differenced(x, pars), abs=1e-6)
-
-
-def test_steady_state_shortcut_and_stored_path_agree_with_the_plain_filter() -> None:
-    x, _, _ = simulate_log_series(1500, 5, phi=0.95)
-    h, qe, qz, phi = 0.15**2, 0.02**2, 0.002**2, 0.95
-    start = lt._diffuse_start(x[0], x[1], 1.0, qe / h, qz / h, phi)
-    rest = x[2:].tolist()
-    with_filter = lt._kalman_sums(rest, qe / h, qz / h, phi, start, x[2:])
-    with_loop = lt._kalman_sums(rest, qe / h, qz / h, phi, start)
-    assert with_filter == pytest.approx(with_loop, rel=1e-12)
-    start_h = lt._diffuse_start(x[0], x[1], h, qe, qz, phi)
-    _, _, v, f, _ = lt._kalman_path(rest, h, qe, qz, phi, start_h)
-    stored = -0.5 * (len(v) * math.log(2 * math.pi) + np.log(f).sum() + (v * v / f).sum())
-    assert stored == pytest.approx(lt._loglik(x.tolist(), 0.15, 0.02, 0.002, phi), abs=1e-6)
-
-
 def test_reported_loglik_and_aic(model: FittedModel) -> None:
     p = model.params
     x = np.log(counts_from_log(simulate_log_series(365, 11, phi=0.95)[0]).y + 0.5)
-    expected = lt._loglik(x.tolist(), p["sigma_obs"], p["sigma_level"], p["sigma_slope"], p["phi"])
+    expected = ltf.loglik(x.tolist(), p["sigma_obs"], p["sigma_level"], p["sigma_slope"], p["phi"])
     assert model.loglik == pytest.approx(expected, abs=1e-6)
     assert model.aic == pytest.approx(2 * 6 - 2 * expected)  # 3 variances, phi, 2 initial states
 
@@ -210,8 +124,7 @@ def test_fitted_model_contents(model: FittedModel) -> None:
     assert np.corrcoef(model.fitted[2:], y[2:])[0, 1] > 0.5
 
 
-def test_offset_rule_for_zeros_and_rounding() -> None:
-    assert lt.log_offset(1) == 0.5 and lt.log_offset(10) == 5.0 and lt.log_offset(2) == 1.0
+def test_fit_uses_the_offset_for_zeros_and_rounding() -> None:
     y = np.array([0, 10, 20, 0, 30, 10, 0, 20, 40, 10, 0, 30, 20, 10, 0, 50] * 3)
     m = fit_lt(DailySeries.from_counts(y, step=10))
     assert m.observation.offset == 5.0 and m.diagnostics["n_zero"] > 0
@@ -291,7 +204,7 @@ def test_log_level_is_capped_on_explosive_paths() -> None:
 
 
 def test_summary_runs(model: FittedModel) -> None:
-    out = model.to_dict()
+    out = describe(model)
     assert out["level"]["lo95"] < out["level"]["median"] < out["level"]["hi95"]
     assert out["aic"] is not None and out["params"]["phi"] is not None
 

@@ -1,8 +1,13 @@
 """Tests of the model foundation: specs, daily series, observation models, naive/bootstrap,
-keyed random streams."""
+keyed random streams, fitted models as plain data (pickling, equality, no hidden simulation)."""
 
 from __future__ import annotations
 
+import json
+import pickle
+import subprocess
+import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +17,22 @@ from scipy import stats
 
 from simulate.data import load
 from simulate.errors import ModelError
-from simulate.models import DailySeries, ModelSpec, ObservationModel, compare, daily_series, fit
+from simulate.models import (
+    MODEL_KINDS,
+    SUMMARY_PATHS,
+    SUMMARY_SEED,
+    DailySeries,
+    FittedModel,
+    ModelSpec,
+    ObservationModel,
+    base,
+    compare,
+    daily_series,
+    describe,
+    fit,
+    start_paths,
+    summary_quantiles,
+)
 from simulate.rng import child, generator
 
 
@@ -140,7 +160,7 @@ def test_compare_scores_every_model_on_one_window() -> None:
 
 
 def test_model_json_is_complete(tmp_path: Path) -> None:
-    d = fit(ModelSpec("naive"), daily_series(load("example"), "personnel")).to_dict()
+    d = describe(fit(ModelSpec("naive"), daily_series(load("example"), "personnel")))
     assert d["reported_by"].startswith("nobody")
     assert d["level"]["lo95"] <= d["level"]["median"] <= d["level"]["hi95"]
     assert set(d["diagnostics"]) >= {"dispersion", "acf1", "acf7", "n_zero", "n_clipped"}
@@ -151,12 +171,12 @@ def test_summary_is_weekly_and_growth_undefined_when_sparse() -> None:
     y = np.zeros(200, dtype=np.int64)
     y[50] = 3
     model = fit(ModelSpec("naive", options={"k": 28}), DailySeries.from_counts(y, step=1))
-    summary = model.summary()
+    summary = summary_quantiles(model)
     assert summary["level"] == {"median": 0.0, "lo95": 0.0, "hi95": 0.0}
     assert summary["growth_30d"] is None and "undefined" in summary["growth_note"]
     assert np.isnan(model.diagnostics["dispersion"])
     steady = fit(ModelSpec("naive"), DailySeries.from_counts(np.full(100, 50) + np.arange(100) % 7))
-    g = steady.summary()["growth_30d"]
+    g = summary_quantiles(steady)["growth_30d"]
     assert g["lo95"] <= g["median"] <= g["hi95"] and 0.7 < g["median"] < 1.4
 
 
@@ -181,3 +201,85 @@ def test_trailing_quantiles_match_a_slow_loop() -> None:
     for t in range(len(y)):
         before = y[max(t - k, 0) : t] if t >= k else y[:k]
         assert np.allclose(fast[t], np.quantile(before, PINBALL_LEVELS)), t
+
+
+# --- fitted models are plain data ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def every_kind() -> dict[str, FittedModel]:
+    s = daily_series(load("example"), "personnel")
+    return {kind: fit(ModelSpec(kind), s) for kind in MODEL_KINDS}
+
+
+def test_every_kind_has_a_path_function() -> None:
+    assert set(base.PATH_FUNCTIONS) == set(MODEL_KINDS)
+    for kind in MODEL_KINDS:
+        assert callable(base.path_function(kind))
+
+
+@pytest.mark.parametrize("kind", MODEL_KINDS)
+def test_fitted_models_pickle_and_simulate_the_same(
+    every_kind: dict[str, FittedModel], kind: str
+) -> None:
+    model = every_kind[kind]
+    back = pickle.loads(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == model and back is not model
+    for a, b in zip(model.simulate(40, 200, seed=9), back.simulate(40, 200, seed=9), strict=True):
+        assert np.array_equal(a, b)
+    assert np.array_equal(
+        start_paths(model, 50, seed=2).step(10), start_paths(back, 50, seed=2).step(10)
+    )
+
+
+def test_fitted_models_compare_by_value(every_kind: dict[str, FittedModel]) -> None:
+    model = every_kind["trend-nb"]
+    assert model == replace(model)  # a copy, arrays and NaN standard errors included
+    assert model != replace(model, params={**model.params, "slope": 0.0})
+    assert model != replace(model, fitted=model.fitted + 1.0)
+    assert model != every_kind["changepoint"]
+    assert model != "trend-nb"
+
+
+def test_to_dict_simulates_nothing(
+    every_kind: dict[str, FittedModel], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(kind: str) -> object:
+        raise AssertionError(f"{kind}: simulated")
+
+    monkeypatch.setattr(base, "path_function", refuse)
+    for model in every_kind.values():
+        d = model.to_dict()
+        assert json.loads(json.dumps(d)) == d  # JSON-ready as it is
+        assert "level_dates" not in d and d["params"].keys() == model.params.keys()
+    with pytest.raises(AssertionError, match="simulated"):
+        summary_quantiles(every_kind["naive"])
+
+
+def test_summary_quantiles_take_their_paths_and_seed(every_kind: dict[str, FittedModel]) -> None:
+    model = every_kind["local-trend"]
+    default = summary_quantiles(model)
+    assert default == summary_quantiles(model, n_paths=SUMMARY_PATHS, seed=SUMMARY_SEED)
+    assert describe(model) == {**model.to_dict(), **default}
+    other = summary_quantiles(model, seed=SUMMARY_SEED + 1)
+    assert other["level"] != default["level"]
+    small = summary_quantiles(model, n_paths=100, seed=SUMMARY_SEED)
+    assert small["level"] != default["level"]
+    assert small["level_dates"] == default["level_dates"]
+
+
+def test_a_pickled_model_simulates_in_a_fresh_process(
+    every_kind: dict[str, FittedModel], tmp_path: Path
+) -> None:
+    # The other process has imported no model module when it unpickles: the kind's path
+    # function is found from the kind alone.
+    model = every_kind["changepoint"]
+    (tmp_path / "model.pkl").write_bytes(pickle.dumps(model))
+    code = (
+        "import pickle, sys; import numpy as np; "
+        "m = pickle.loads(open(sys.argv[1], 'rb').read()); "
+        "np.save(sys.argv[2], m.simulate(30, 40, seed=4)[1])"
+    )
+    out = tmp_path / "y.npy"
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "model.pkl"), str(out)], check=True)
+    assert np.array_equal(np.load(out), model.simulate(30, 40, seed=4)[1])

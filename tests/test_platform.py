@@ -1,6 +1,6 @@
 """The numerical platform: fingerprints, kernel-free small linear algebra, and fits that give
 the same bits under another OpenBLAS kernel (simulate.fingerprint, simulate.models.smalllinalg,
-simulate.tolerance)."""
+simulate.compare.tolerance)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from simulate import fingerprint
 from simulate.compare import compare_tables
+from simulate.compare.tolerance import FIT_RTOL, CrossPlatform, from_manifests
 from simulate.models import smalllinalg as sl
-from simulate.tolerance import FIT_RTOL, CrossPlatform, from_manifests
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,11 +1,13 @@
-"""Tests of `attrition run`, `explain` and `validate` (pipeline, tables, run directories)."""
+"""Tests of `attrition run` and `explain` (pipeline, tables, run directories).
+
+The validation of run directories is tested in tests/test_outputs_validation.py.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,9 +19,9 @@ import pytest
 from click.testing import CliRunner
 
 from simulate import pipeline
-from simulate.outputs import rundir
 from simulate.cli import cli
 from simulate.errors import ModelError, OutputExistsError
+from simulate.outputs import rundir
 from simulate.scenarios import HUB_QUANTILES, load_scenario_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -325,92 +327,18 @@ def test_write_run_leaves_nothing_when_a_step_fails(tmp_path: Path) -> None:
         rundir.write_run(result, tmp_path / "demo", charts=False)
 
 
-def test_models_from_worker_processes_say_they_cannot_simulate() -> None:
-    from simulate.batch.runner import _task
+def test_models_from_worker_processes_come_back_whole() -> None:
+    """A worker's result is plain data: its fitted model simulates as the one fitted here."""
+    import pickle
+
+    from simulate.batch.executors import worker_task
 
     prepared = pipeline.prepare(DEMO, paths=50)
-    r = _task(prepared, 0, 0)
+    r = pickle.loads(pickle.dumps(worker_task(prepared, 0, 0)))
     assert r.model.origin.isoformat() == "2025-12-30"
-    with pytest.raises(ModelError, match="fit it again to simulate"):
-        r.model.start_paths(10, seed=1)
-
-
-# --------------------------------------------------------------------------------------
-# validate
-
-
-@pytest.fixture()
-def run_copy(demo_run: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(demo_run, tmp_path / "copy"))
-
-
-def _edit_csv(path: Path, edit: Any) -> None:
-    frame = pl.read_csv(path, null_values="NA", infer_schema_length=None)
-    edit(frame).write_csv(path, null_value="NA")
-
-
-def test_validate_accepts_a_run_and_rejects_edits(run_copy: Path) -> None:
-    assert _invoke("validate", str(run_copy)).exit_code == 0
-    proj = run_copy / "projections.csv"
-    _edit_csv(
-        proj,
-        lambda f: f.with_columns(
-            value=pl.when(pl.int_range(pl.len()) == 30).then(-5.0).otherwise(pl.col("value"))
-        ),
-    )
-    problems = rundir.validate_run(run_copy)
-    assert any("SHA-256 differs" in p for p in problems)
-    assert any("negative value" in p and "row 32" in p for p in problems)
-    result = _invoke("validate", str(run_copy))
-    assert result.exit_code == 1 and "INVALID" in result.output
-
-
-@pytest.mark.parametrize(
-    ("what", "expected"),
-    [
-        ("swap", "quantiles not ordered by level"),
-        ("below", "cumulative total below the last reported"),
-        ("decrease", "cumulative total decreases over the horizon"),
-        ("missing", "missing value"),
-        ("reporter", "reported_by is not"),
-    ],
-)
-def test_validate_names_each_kind_of_problem(run_copy: Path, what: str, expected: str) -> None:
-    proj = run_copy / "projections.csv"
-    m = json.loads((run_copy / "manifest.json").read_text())
-    last = {s["name"]: s["last_total"] for s in m["series"]}["personnel"]
-    row = (
-        (pl.col("target") == "cum personnel") & (pl.col("scenario_id") == "status-quo")
-        & (pl.col("horizon") == 100)
-    )  # fmt: skip
-    q50 = row & (pl.col("output_type_id") == 0.5)
-    edits = {
-        "swap": lambda f: f.with_columns(value=pl.when(q50).then(0.0 + last).otherwise("value")),
-        "below": lambda f: f.with_columns(value=pl.when(row).then(last - 1.0).otherwise("value")),
-        "decrease": lambda f: f.with_columns(
-            value=pl.when(row).then(pl.col("value") - 1e6).otherwise("value").clip(last, None)
-        ),
-        "missing": lambda f: f.with_columns(value=pl.when(q50).then(None).otherwise("value")),
-        "reporter": lambda f: f.with_columns(
-            reported_by=pl.when(q50).then(pl.lit("someone else")).otherwise("reported_by")
-        ),
-    }
-    _edit_csv(proj, edits[what])
-    problems = rundir.validate_run(run_copy)
-    assert any(expected in p for p in problems), problems
-
-
-def test_validate_missing_files_and_manifest(run_copy: Path) -> None:
-    (run_copy / "summary.csv").unlink()
-    assert any("listed in the manifest but missing" in p for p in rundir.validate_run(run_copy))
-    (run_copy / "manifest.json").write_text("{not json")
-    assert rundir.validate_run(run_copy)[0].endswith(
-        "not a valid manifest (JSONDecodeError: "
-        "Expecting property name enclosed in double "
-        "quotes: line 1 column 2 (char 1))"
-    )
-    (run_copy / "manifest.json").unlink()
-    assert rundir.validate_run(run_copy) == [f"{run_copy / 'manifest.json'}: missing"]
+    here = pipeline.project_series(prepared, 0).model
+    assert r.model == here
+    assert np.array_equal(r.model.simulate(10, 20, seed=1)[1], here.simulate(10, 20, seed=1)[1])
 
 
 # --------------------------------------------------------------------------------------

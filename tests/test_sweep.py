@@ -12,10 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 from simulate import pipeline
-from simulate.outputs import rundir
-from simulate.batch.runner import CHUNK, _retry, run_batch
+from simulate.batch import run_batch
+from simulate.batch.executors import CHUNK
+from simulate.batch.executors import retry as _retry
 from simulate.cli import cli
 from simulate.errors import ScenarioError
+from simulate.outputs import rundir
 from simulate.scenarios import parse_scenario
 
 BASE = """
@@ -265,7 +267,7 @@ def test_a_task_that_fails_for_another_reason_is_retried_once() -> None:
 def test_an_interrupted_sweep_resumes_without_redoing_finished_tasks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import simulate.batch.runner as batch
+    import simulate.batch.executors as batch
 
     values = ", ".join(f"{1 + i / 100:.2f}" for i in range(CHUNK + 5))  # two tasks per series
     path = _file(tmp_path, "big", FACTOR.format(values=values))

@@ -13,8 +13,8 @@ from scipy import optimize, stats
 
 from simulate.data import load_all
 from simulate.errors import ModelError
-from simulate.models import DailySeries, FittedModel, ModelSpec, daily_series, fit
-from simulate.models.trend_nb import (
+from simulate.models import DailySeries, FittedModel, ModelSpec, daily_series, describe, fit
+from simulate.models.nb import (
     LOG_MU_CAP,
     covariance_from_hessian,
     nb_constant,
@@ -300,7 +300,7 @@ def test_long_horizons_cannot_overflow() -> None:
 
 def test_summary_and_json_are_finite() -> None:
     model = fit(trend(), nb_series(0, n=180, level=1200.0, k=30.0, slope=0.002, step=10))
-    d = model.to_dict()
+    d = describe(model)
     assert d["level"]["lo95"] <= d["level"]["median"] <= d["level"]["hi95"]
     assert d["growth_30d"]["median"] == pytest.approx(math.exp(30 * model.params["slope"]), 1e-2)
     assert set(d["params"]) == {"log_level", "slope", "dispersion"}

@@ -1,6 +1,8 @@
 """Batches of scenario files: validate all, then fit and project series in parallel.
 
-* :mod:`.runner` — :func:`run_batch`, one outcome per file;
+* :mod:`.runner` — :func:`run_batch`: one run directory and one :class:`Outcome` per file;
+* :mod:`.executors` — where tasks run (this process, worker processes, Dask), one retry policy;
+* :mod:`.partial` — finished tasks kept until their run directory is written (``--resume``).
 
 The CLI's ``attrition run`` is a thin layer over :func:`run_batch`.
 """

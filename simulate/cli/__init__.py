@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import click
 
-from .. import __version__
+from ..about import __version__
 from .backtest import backtest_cmd
 from .check import check_cmd
 from .compare import compare_cmd

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from .. import CAVEAT
+from ..about import CAVEAT
 from ..data import FINDING_FIELDS, Finding, ReportedData, check, findings_frame, usable
 from ..outputs.atomic import atomic_write
 from .exits import Command

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import polars as pl
 
-from .. import CAVEAT
+from ..about import CAVEAT
 from .exits import Command
 from .formatting import g, render_fit
 
@@ -25,6 +25,7 @@ def explain_cmd(file: str, seed: int | None, cache: str | None) -> None:
     Nothing is simulated beyond the intensity paths: this is the check before a run that the
     file says what you meant (windows, factors, dates).
     """
+    from ..models import describe
     from ..pipeline import EXPLAIN_PATHS, explain, prepare
 
     prepared = prepare(Path(file), seed=seed, cache=cache)
@@ -38,7 +39,7 @@ def explain_cmd(file: str, seed: int | None, cache: str | None) -> None:
     for model in models:
         click.echo("")
         click.echo(f"series {model.series}")
-        click.echo(render_fit(model.to_dict()))
+        click.echo(render_fit(describe(model)))
         part = table.filter(pl.col("series") == model.series)
         click.echo(
             f"  median expected daily figure per month ({EXPLAIN_PATHS} intensity paths; "

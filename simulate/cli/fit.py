@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from .. import CAVEAT
+from ..about import CAVEAT
 from .exits import Command
 from .formatting import g, render_fit
 from .options import input_options, load_inputs, parse_date
@@ -57,7 +57,7 @@ def fit_cmd(
 
     DATA as for `check`; --series names the one series to fit (default: personnel).
     """
-    from ..models import MODEL_KINDS, ModelSpec, compare, daily_series, fit
+    from ..models import MODEL_KINDS, ModelSpec, compare, daily_series, describe, fit
 
     if model != "all" and model not in MODEL_KINDS:
         raise click.BadParameter(
@@ -77,7 +77,7 @@ def fit_cmd(
     else:
         spec = ModelSpec(model, window=win)  # type: ignore[arg-type]
         rows = [{"kind": model, "model": fit(spec, series), "pinball": None, "error": None}]
-    docs = [dict(r["model"].to_dict(), pinball=r["pinball"]) for r in rows if r["model"]]
+    docs = [dict(describe(r["model"]), pinball=r["pinball"]) for r in rows if r["model"]]
     refused = {r["kind"]: r["error"] for r in rows if r["model"] is None}
     caveat = CAVEAT.format(reporter=series.reported_by)
     if fmt == "json":

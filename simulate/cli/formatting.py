@@ -18,7 +18,7 @@ def g(x: float | None) -> str:
 
 
 def render_fit(d: dict[str, Any]) -> str:
-    """A fitted model's ``to_dict()``: options, window, estimates, level, growth, diagnostics."""
+    """A fitted model as :func:`simulate.models.describe` gives it, as plain text."""
     m = d["model"]
     opts = ", ".join(f"{k}={v}" for k, v in m["options"].items())
     lines = [

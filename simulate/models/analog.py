@@ -40,7 +40,7 @@ from .series import DailySeries
 from .smalllinalg import rmatvec
 from .spec import ModelSpec
 
-__all__ = ["fit_analog", "LEVEL_WINDOWS", "level_of"]
+__all__ = ["fit_analog", "analog_paths", "LEVEL_WINDOWS", "level_of"]
 
 #: Windows (days) whose means are averaged into the level.
 LEVEL_WINDOWS = (7, 14, 28, 56)
@@ -104,6 +104,18 @@ class _AnalogPaths:
         return out
 
 
+def analog_paths(
+    model: FittedModel,
+    n_paths: int,
+    param_rng: np.random.Generator,
+    _proc: np.random.Generator,
+    _extra: np.random.Generator,
+) -> _AnalogPaths:
+    """Paths of a fitted ``analog`` model (see :data:`~simulate.models.base.PATH_FUNCTIONS`)."""
+    p = model.path_inputs
+    return _AnalogPaths(p["ratios"], p["weights"], p["level"], p["tail"], n_paths, param_rng)
+
+
 def fit_analog(spec: ModelSpec, s: DailySeries) -> FittedModel:
     """Fit the ``analog`` model to the whole series `s` (see the module docstring)."""
     segment = int(spec.option("segment"))
@@ -138,15 +150,6 @@ def fit_analog(spec: ModelSpec, s: DailySeries) -> FittedModel:
     tail = y[-_HISTORY:]
     n_eff = float(1.0 / np.sum(weights**2))
 
-    def factory(
-        n_paths: int,
-        param_rng: np.random.Generator,
-        proc_rng: np.random.Generator,
-        _extra: np.random.Generator,
-    ) -> _AnalogPaths:
-        del proc_rng
-        return _AnalogPaths(ratios, weights, level, tail, n_paths, param_rng)
-
     window = y[-min(len(y), 180) :]
     mu = np.full(len(window), level)
     diagnostics = pearson_diagnostics(window, mu, np.full(len(window), max(window.var(), 1e-12)))
@@ -161,6 +164,6 @@ def fit_analog(spec: ModelSpec, s: DailySeries) -> FittedModel:
         fitted=np.full(len(y), level),
         observation=ObservationModel("empirical", granularity=s.granularity),
         diagnostics=diagnostics,
-        path_factory=factory,
+        path_inputs={"ratios": ratios, "weights": weights, "level": level, "tail": tail},
         empirical=tail,
     )

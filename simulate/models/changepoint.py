@@ -49,7 +49,8 @@ level and slope of interest are parameters with their own standard errors.
   each path starts from (a, s) drawn from the normal of their estimates. The log intensity of
   a path is capped at ``log(1e9)`` when exponentiated so long horizons cannot overflow.
 
-Bounds and the all-zero rule are those of :mod:`simulate.models.trend_nb`.
+Bounds, the all-zero rule and the negative-binomial kernels are those of ``trend-nb``
+(:mod:`simulate.models.nb`).
 """
 
 from __future__ import annotations
@@ -58,12 +59,8 @@ import math
 
 import numpy as np
 
-from .base import FittedModel, pearson_diagnostics
-from .observation import ObservationModel
-from .series import DailySeries
-from .smalllinalg import matvec, rmatvec
-from .spec import ModelSpec
-from .trend_nb import (
+from .base import FittedModel
+from .nb import (
     LOG_K_BOUNDS,
     LOG_LEVEL_BOUNDS,
     LOG_MU_CAP,
@@ -72,6 +69,7 @@ from .trend_nb import (
     covariance_from_hessian,
     minimise,
     nb_constant,
+    nb_fitted_model,
     nb_hessian,
     nb_objective,
     newton_polish,
@@ -79,9 +77,13 @@ from .trend_nb import (
     on_bound,
     start_values,
 )
+from .series import DailySeries
+from .smalllinalg import matvec, rmatvec
+from .spec import ModelSpec
 
 __all__ = [
     "fit_changepoint",
+    "changepoint_paths",
     "changepoint_days",
     "ACTIVE_THRESHOLD",
     "MIN_CHANGE_SCALE",
@@ -183,6 +185,20 @@ class _ChangepointPaths:
             self.level = self.level + self.slope
             out[i] = np.exp(np.minimum(self.level, LOG_MU_CAP))
         return out
+
+
+def changepoint_paths(
+    model: FittedModel,
+    n_paths: int,
+    param: np.random.Generator,
+    proc: np.random.Generator,
+    extra: np.random.Generator,
+) -> _ChangepointPaths:
+    """Paths of a fitted ``changepoint`` model: (a, s) drawn from the normal of the estimates,
+    then bends on random days (see :data:`~simulate.models.base.PATH_FUNCTIONS`)."""
+    p = model.path_inputs
+    start = normal_draws(param, p["mean"], p["cov"], n_paths)
+    return _ChangepointPaths(start, p["rate"], p["scale"], proc, extra)
 
 
 def fit_changepoint(spec: ModelSpec, s: DailySeries) -> FittedModel:
@@ -324,28 +340,16 @@ def fit_changepoint(spec: ModelSpec, s: DailySeries) -> FittedModel:
 
     sim_mean = np.array([a, s_w / T])
     sim_cov = cov3[:2, :2]
-
-    def factory(
-        n_paths: int,
-        param: np.random.Generator,
-        proc: np.random.Generator,
-        extra: np.random.Generator,
-    ) -> _ChangepointPaths:
-        return _ChangepointPaths(
-            normal_draws(param, sim_mean, sim_cov, n_paths), rate, scale, proc, extra
-        )
-
-    diagnostics = pearson_diagnostics(y, mu, mu + mu * mu / k)
-    return FittedModel.for_series(
+    return nb_fitted_model(
         spec,
         s,
-        params={name: float(v) for name, v in zip(names, est, strict=True)},
-        stderr={name: float(v) for name, v in zip(names, se, strict=True)},
+        names=names,
+        est=est,
+        se=se,
         cov=cov,
-        loglik=float(loglik),
-        aic=float(2 * (3 + n_active) - 2 * loglik),
-        fitted=mu,
-        observation=ObservationModel("negbin", dispersion=k, granularity=s.granularity),
-        diagnostics=diagnostics,
-        path_factory=factory,
+        loglik=loglik,
+        n_params=3 + n_active,
+        mu=mu,
+        k=k,
+        path_inputs={"mean": sim_mean, "cov": sim_cov, "rate": rate, "scale": scale},
     )

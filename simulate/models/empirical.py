@@ -11,7 +11,7 @@ from .observation import ObservationModel
 from .series import DailySeries
 from .spec import ModelSpec
 
-__all__ = ["fit_naive", "fit_bootstrap"]
+__all__ = ["fit_naive", "fit_bootstrap", "naive_paths", "bootstrap_paths"]
 
 
 class _NaivePaths:
@@ -51,8 +51,35 @@ class _BlockPaths:
         return out
 
 
+def naive_paths(
+    model: FittedModel,
+    n_paths: int,
+    _param: np.random.Generator,
+    proc: np.random.Generator,
+    _extra: np.random.Generator,
+) -> _NaivePaths:
+    """Paths of a fitted ``naive`` model (see :data:`~simulate.models.base.PATH_FUNCTIONS`)."""
+    return _NaivePaths(model.path_inputs["sample"], n_paths, proc)
+
+
+def bootstrap_paths(
+    model: FittedModel,
+    n_paths: int,
+    _param: np.random.Generator,
+    proc: np.random.Generator,
+    _extra: np.random.Generator,
+) -> _BlockPaths:
+    """Paths of a fitted ``bootstrap`` model."""
+    p = model.path_inputs
+    return _BlockPaths(p["sample"], p["block"], n_paths, proc)
+
+
 def _empirical_fit(
-    spec: ModelSpec, s: DailySeries, sample: np.ndarray, factory: object, extra: dict[str, float]
+    spec: ModelSpec,
+    s: DailySeries,
+    sample: np.ndarray,
+    path_inputs: dict[str, object],
+    extra: dict[str, float],
 ) -> FittedModel:
     y = s.y.astype(np.float64)
     mean = float(sample.mean())
@@ -71,7 +98,7 @@ def _empirical_fit(
         fitted=mu,
         observation=ObservationModel("empirical", granularity=s.granularity),
         diagnostics=diagnostics,
-        path_factory=factory,
+        path_inputs={"sample": sample, **path_inputs},
         empirical=sample.astype(np.float64),
     )
 
@@ -80,13 +107,7 @@ def fit_naive(spec: ModelSpec, s: DailySeries) -> FittedModel:
     """Each future day is drawn independently from the last ``k`` daily figures."""
     k = min(int(spec.option("k")), len(s.y))
     sample = s.y[-k:].copy()
-
-    def factory(
-        n: int, _p: np.random.Generator, proc: np.random.Generator, _x: np.random.Generator
-    ) -> _NaivePaths:
-        return _NaivePaths(sample, n, proc)
-
-    return _empirical_fit(spec, s, sample, factory, {"k": float(k)})
+    return _empirical_fit(spec, s, sample, {}, {"k": float(k)})
 
 
 def fit_bootstrap(spec: ModelSpec, s: DailySeries) -> FittedModel:
@@ -94,12 +115,10 @@ def fit_bootstrap(spec: ModelSpec, s: DailySeries) -> FittedModel:
     recent = min(int(spec.option("recent")), len(s.y))
     block = int(spec.option("block"))
     sample = s.y[-recent:].copy()
-
-    def factory(
-        n: int, _p: np.random.Generator, proc: np.random.Generator, _x: np.random.Generator
-    ) -> _BlockPaths:
-        return _BlockPaths(sample, block, n, proc)
-
     return _empirical_fit(
-        spec, s, sample, factory, {"recent": float(recent), "block": float(min(block, recent))}
+        spec,
+        s,
+        sample,
+        {"block": block},
+        {"recent": float(recent), "block": float(min(block, recent))},
     )

@@ -4,15 +4,14 @@
 (:func:`simulate.evaluation.backtest.summarise`), ``pit.csv`` (PIT histogram, 10 bins),
 ``reliability.png`` (nominal against empirical coverage per target), ``bands-<series>.png``
 (the reference model's 80% bands of the 30-day totals at every origin against what was reported) and
-``manifest.json``. The directory is built beside its target and moved into place complete.
+``manifest.json`` (:func:`simulate.outputs.provenance.manifest`). The directory is built beside
+its target and moved into place complete.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +19,13 @@ import numpy as np
 import polars as pl
 from matplotlib.figure import Figure
 
+from ..data.policy import DataPolicy
+from ..data.reported import ReportedData
 from ..evaluation.backtest import BacktestResult, summarise
 from ..evaluation.scoring import INTERVALS
-from ..fingerprint import numerical_platform
+from .atomic import building_dir
 from .charts import png_bytes
-from .rundir import projection_caveat, publish, staging_dir
+from .provenance import data_block, describe_files, manifest
 
 __all__ = ["pit_table", "render_summary", "write_backtest", "TARGET_GROUPS"]
 
@@ -141,11 +142,36 @@ def write_backtest(
     force: bool = False,
     charts: bool = True,
     config: dict[str, Any] | None = None,
+    data: ReportedData | None = None,
+    policy: DataPolicy | None = None,
 ) -> Path:
-    """Write the backtest directory atomically; return its path."""
+    """Write the backtest directory atomically; return its path.
+
+    Parameters
+    ----------
+    result
+        What :func:`simulate.evaluation.backtest.backtest` returned.
+    out_dir
+        The directory to create.
+    reference_model
+        The model whose bands are drawn per series.
+    force
+        Replace an existing directory (once the new one is complete).
+    charts
+        Draw ``reliability.png`` and ``bands-<series>.png``.
+    config
+        How the backtest was asked for (recorded as is).
+    data, policy
+        The figures backtested and the data policy applied, recorded in the manifest's
+        ``data`` section (``null`` without `data`).
+
+    Raises
+    ------
+    OutputExistsError
+        `out_dir` exists and `force` is false.
+    """
     target = Path(out_dir)
-    tmp = staging_dir(target, force)
-    try:
+    with building_dir(target, force=force) as tmp:
         summary = summarise(result.scores)
         files: dict[str, pl.DataFrame] = {
             "scores.csv": result.scores.with_columns(reported_by=pl.lit(result.reported_by)),
@@ -164,33 +190,27 @@ def write_backtest(
                 name = f"bands-{s}.png"
                 (tmp / name).write_bytes(bands_chart(result, s, reference_model))
                 pngs.append(name)
-        manifest = {
-            "tool": "attrition backtest",
-            "caveat": projection_caveat(result.reported_by),
-            "reported_by": result.reported_by,
-            "series": list(result.series),
-            "models": list(result.models),
-            "reference_model": reference_model,
-            "origins": [d.isoformat() for d in result.origins],
-            "horizon": result.horizon,
-            "paths": result.n_paths,
-            "seed": result.seed,
-            "config": config or {},
-            "failures": list(result.failures),
-            "outputs": {
-                **{n: {"rows": f.height} for n, f in files.items()},
-                **{n: {} for n in pngs},
-            },
-            # the fits and simulations behind the scores: see simulate.fingerprint
-            "platform": numerical_platform(),
-            "timings": {
-                "seconds": round(result.seconds, 3),
-                "written_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            },
+        written = {
+            **{n: {"rows": f.height} for n, f in files.items()},
+            **{n: {} for n in pngs},
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        publish(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        doc = manifest(
+            "attrition backtest",
+            reported_by=result.reported_by,
+            seed=result.seed,
+            about={
+                "series": list(result.series),
+                "models": list(result.models),
+                "reference_model": reference_model,
+                "origins": [d.isoformat() for d in result.origins],
+                "horizon": result.horizon,
+                "paths": result.n_paths,
+                "seed": result.seed,
+            },
+            data=None if data is None else data_block(data, policy),
+            details={"config": config or {}, "failures": list(result.failures)},
+            outputs=describe_files(tmp, written),
+            timings={"seconds": result.seconds},
+        )
+        (tmp / "manifest.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     return target

@@ -22,7 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from .. import CAVEAT
+from ..about import CAVEAT
 from ..pipeline import SeriesResult
 
 __all__ = ["fan_chart"]

@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from .. import CAVEAT, __version__
+from ..about import CAVEAT, __version__
 from ..data import DataPolicy, ReportedData, apply_policy
 from ..pipeline import check_outputs
 from .atomic import atomic_write

@@ -2,7 +2,7 @@
 
 **The same platform** (the whole :mod:`~simulate.fingerprint` matches): the same scenario
 file, data and seed give byte-identical files, so the tables are compared with the default
-tolerance of :mod:`simulate.compare` (1e-9), which then finds no difference at all.
+tolerance of :mod:`simulate.compare.tables` (1e-9), which then finds no difference at all.
 
 **Another platform** (another CPU, BLAS kernel, or library build): the fits use no BLAS and
 plain-Python small linear algebra, so another OpenBLAS kernel changes nothing (measured:
@@ -114,7 +114,7 @@ class CrossPlatform:
         self, name: str, a: pl.DataFrame, b: pl.DataFrame
     ) -> tuple[pl.DataFrame, pl.DataFrame, float, pl.Expr | float]:
         """Tables `a` and `b` of file `name` without their derived columns, and the ``rtol``
-        and ``atol`` to compare them with (:func:`simulate.compare.compare_tables`)."""
+        and ``atol`` to compare them with (:func:`simulate.compare.tables.compare_tables`)."""
         derived = [c for c in self.derived(name) if c in a.columns and c in b.columns]
         return a.drop(derived), b.drop(derived), self.rtol(name), self.atol(name, a.columns)
 

@@ -1,0 +1,228 @@
+"""Validation of run directories: every check a run directory must pass.
+
+:func:`validate_run` checks a directory the way the scenario hubs check submissions: the
+manifest and the files it lists (SHA-256, row counts), then each table's own rules. It
+returns the problems as lines naming the file, the first offending row and what is wrong;
+:func:`simulate.outputs.rundir.write_run` refuses to publish a run with any, and ``attrition
+validate`` prints them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ..fingerprint import file_sha256
+from ..summaries import HUB_SCHEMA, SUMMARY_SCHEMA
+
+__all__ = ["validate_run", "MANIFEST", "CSV_NULL"]
+
+#: The manifest's file name in a run directory.
+MANIFEST = "manifest.json"
+#: How a missing value is written in the run's CSV files.
+CSV_NULL = "NA"
+
+
+def _read_csv(path: Path, schema: dict[str, Any]) -> pl.DataFrame:
+    return pl.read_csv(path, schema_overrides=schema, null_values=CSV_NULL, try_parse_dates=False)
+
+
+def validate_run(run_dir: str | os.PathLike[str]) -> list[str]:
+    """Check a run directory the way the scenario hubs check submissions.
+
+    Checks: the manifest parses and every file it lists exists with its SHA-256 and row count;
+    no missing values; values >= 0 (except contrasts, which may be negative); quantiles ordered
+    by level; cumulative quantiles non-decreasing over the horizon and at or above the last
+    reported total; target end date = origin + horizon; the ``reported_by`` column matches the
+    manifest; probabilities in [0, 1]; sample trajectories non-negative and non-decreasing.
+
+    Returns
+    -------
+    list of str
+        One line per problem (``file: where: what``); empty when the run is valid.
+    """
+    root = Path(run_dir)
+    if not root.is_dir():
+        return [f"{root}: not a directory"]
+    mpath = root / MANIFEST
+    try:
+        doc = json.loads(mpath.read_text(encoding="utf-8"))
+        files = doc["outputs"]
+        reporter = doc["reported_by"]
+        series = {s["name"]: s for s in doc["series"]}
+    except FileNotFoundError:
+        return [f"{mpath}: missing"]
+    except (ValueError, KeyError, TypeError) as exc:
+        return [f"{mpath}: not a valid manifest ({type(exc).__name__}: {exc})"]
+    problems: list[str] = []
+    for name, info in files.items():
+        path = root / name
+        if not path.is_file():
+            problems.append(f"{path}: listed in the manifest but missing")
+            continue
+        if file_sha256(path) != info.get("sha256"):
+            problems.append(f"{path}: SHA-256 differs from the manifest (changed after the run)")
+    checks: list[tuple[str, Callable[[pl.DataFrame, str, dict[str, Any]], list[str]]]] = [
+        ("projections.csv", _check_projections),
+        ("contrasts.csv", _check_contrasts),
+        ("summary.csv", _check_summary),
+    ]
+    for name, check in checks:
+        path = root / name
+        if name not in files:
+            problems.append(f"{path}: not listed in the manifest")
+            continue
+        if not path.is_file():
+            continue
+        try:
+            schema = dict(HUB_SCHEMA) if name != "summary.csv" else dict(SUMMARY_SCHEMA)
+            if name == "contrasts.csv":
+                schema["reference_scenario_id"] = pl.String
+            frame = _read_csv(path, schema)
+        except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+            problems.append(f"{path}: unreadable ({str(exc).splitlines()[0]})")
+            continue
+        if frame.height != files[name].get("rows"):
+            problems.append(
+                f"{path}: {frame.height} rows; the manifest says {files[name].get('rows')}"
+            )
+        missing = [c for c in schema if c not in frame.columns]
+        if missing:
+            problems.append(f"{path}: missing columns {missing}")
+            continue
+        problems += [f"{path}: {p}" for p in check(frame, reporter, series)]
+    if "samples.parquet" in files and (root / "samples.parquet").is_file():
+        problems += [f"{root / 'samples.parquet'}: {p}" for p in _check_samples(root)]
+    return problems
+
+
+def _rows(frame: pl.DataFrame, mask: pl.Expr, what: str) -> list[str]:
+    """One problem naming the first offending row (1-based data row) and the count."""
+    bad = frame.with_row_index("row").filter(mask)
+    if bad.height == 0:
+        return []
+    first = bad.row(0, named=True)
+    keys = ", ".join(
+        f"{k}={first[k]}"
+        for k in ("scenario_id", "series", "target", "measure", "horizon", "output_type_id")
+        if k in first and first[k] is not None
+    )
+    return [f"row {first['row'] + 2}: {what} ({keys}; {bad.height} rows in all)"]
+
+
+def _common(frame: pl.DataFrame, reporter: str, required: list[str]) -> list[str]:
+    out = []
+    for col in required:
+        out += _rows(frame, pl.col(col).is_null(), f"missing {col}")
+    out += _rows(frame, pl.col("value").is_nan(), "value is NaN")
+    out += _rows(frame, pl.col("reported_by") != reporter, f"reported_by is not {reporter!r}")
+    out += _rows(
+        frame,
+        (pl.col("output_type") == "quantile") & pl.col("output_type_id").is_null(),
+        "quantile row without a level",
+    )
+    out += _rows(
+        frame,
+        ~pl.col("output_type_id").is_between(0.0, 1.0) & pl.col("output_type_id").is_not_null(),
+        "quantile level outside [0, 1]",
+    )
+    return out
+
+
+_HUB_KEYS = ["scenario_id", "target", "horizon"]
+
+
+def _ordered_quantiles(frame: pl.DataFrame, keys: list[str]) -> list[str]:
+    """Within each group of `keys`, a higher quantile level must not have a lower value."""
+    q = frame.filter(pl.col("output_type") == "quantile").sort([*keys, "output_type_id"])
+    step = pl.col("value").diff().over(keys)
+    return _rows(q, step < 0, "quantiles not ordered by level")
+
+
+def _check_hub(frame: pl.DataFrame, reporter: str) -> list[str]:
+    out = _common(frame, reporter, [c for c in HUB_SCHEMA if c != "output_type_id"])
+    out += _rows(
+        frame,
+        ~pl.col("output_type").is_in(["quantile", "mean"]),
+        "output_type is not quantile or mean",
+    )
+    out += _rows(
+        frame,
+        pl.col("target_end_date") != pl.col("origin_date") + pl.duration(days=pl.col("horizon")),
+        "target_end_date is not origin_date + horizon",
+    )
+    out += _rows(frame, pl.col("horizon") < 1, "horizon < 1")
+    out += _ordered_quantiles(frame, _HUB_KEYS)
+    return out
+
+
+def _check_projections(frame: pl.DataFrame, reporter: str, series: dict[str, Any]) -> list[str]:
+    out = _check_hub(frame, reporter)
+    out += _rows(frame, pl.col("value") < 0, "negative value")
+    cum = frame.filter(pl.col("target").str.starts_with("cum "))
+    keys = ["scenario_id", "target", "output_type", "output_type_id"]
+    cum = cum.sort([*keys, "horizon"], nulls_last=True)
+    out += _rows(
+        cum,
+        pl.col("value").diff().over(keys) < 0,
+        "cumulative total decreases over the horizon",
+    )
+    last = pl.DataFrame(
+        {
+            "target": [f"cum {name}" for name in series],
+            "last_total": [int(s["last_total"]) for s in series.values()],
+        },
+        schema={"target": pl.String, "last_total": pl.Int64},
+    )
+    joined = cum.join(last, on="target", how="left")
+    out += _rows(joined, pl.col("last_total").is_null(), "target's series is not in the manifest")
+    out += _rows(
+        joined, pl.col("value") < pl.col("last_total"), "cumulative total below the last reported"
+    )
+    return out
+
+
+def _check_contrasts(frame: pl.DataFrame, reporter: str, series: dict[str, Any]) -> list[str]:
+    out = _check_hub(frame, reporter)
+    out += _rows(frame, pl.col("reference_scenario_id").is_null(), "missing reference_scenario_id")
+    out += _rows(
+        frame,
+        pl.col("scenario_id") == pl.col("reference_scenario_id"),
+        "a scenario contrasted with itself",
+    )
+    return out
+
+
+def _check_summary(frame: pl.DataFrame, reporter: str, series: dict[str, Any]) -> list[str]:
+    out = _common(
+        frame,
+        reporter,
+        ["origin_date", "scenario_id", "series", "measure", "output_type", "value", "reported_by"],
+    )
+    out += _rows(frame, pl.col("value") < 0, "negative value")
+    out += _rows(
+        frame,
+        (pl.col("output_type") == "probability") & (pl.col("value") > 1),
+        "probability above 1",
+    )
+    out += _rows(frame, ~pl.col("series").is_in(list(series)), "series not in the manifest")
+    out += _ordered_quantiles(frame, ["scenario_id", "series", "measure", "period_start",
+                                      "threshold"])  # fmt: skip
+    return out
+
+
+def _check_samples(root: Path) -> list[str]:
+    try:
+        frame = pl.read_parquet(root / "samples.parquet")
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        return [f"unreadable ({str(exc).splitlines()[0]})"]
+    keys = ["scenario_id", "target", "output_type_id"]
+    out = _rows(frame, pl.col("value").is_null() | (pl.col("value") < 0), "negative or missing")
+    cum = frame.filter(pl.col("target").str.starts_with("cum ")).sort([*keys, "horizon"])
+    out += _rows(cum, pl.col("value").diff().over(keys) < 0, "cumulative trajectory decreases")
+    return out
