@@ -10,8 +10,7 @@ The steps, each a function a notebook user can call:
   simulating any reported figures;
 * :func:`plan_backtest` resolves a backtest (data, series, models with their baselines,
   origins, output directory) into a :class:`BacktestPlan` to inspect, and
-  :func:`run_backtest` runs it;
-* :func:`check_outputs` refuses output paths that exist before any work is done.
+  :func:`run_backtest` runs it.
 
 Writing files is :mod:`simulate.outputs.rundir`'s job; tables are built by
 :mod:`simulate.summaries`.
@@ -35,7 +34,7 @@ from .data import ReportedData, load
 from .data.policy import DataPolicy
 from .data.sources import SOURCES
 from .engine import Projection, scenario_draws, simulate_scenarios
-from .errors import OutputExistsError, ScenarioError
+from .errors import ScenarioError
 from .evaluation.backtest import (
     BACKTEST_PATHS,
     DEFAULT_EVERY,
@@ -62,7 +61,6 @@ __all__ = [
     "BacktestPlan",
     "plan_backtest",
     "run_backtest",
-    "check_outputs",
 ]
 
 #: Intensity paths simulated by :func:`explain`.
@@ -373,31 +371,6 @@ def explain(
     return models, pl.DataFrame(rows)
 
 
-def check_outputs(
-    *targets: str | os.PathLike[str], force: bool = False, directory: bool = False
-) -> None:
-    """Refuse output paths before any work: every target is checked before any is written.
-
-    Parameters
-    ----------
-    targets
-        Output files (or, with `directory`, one output directory).
-    force
-        Existing targets will be replaced: only a directory where a file is expected is refused.
-
-    Raises
-    ------
-    OutputExistsError
-        ``{target}: already exists; use --force to replace it``, or, for a file,
-        ``{target}: is a directory; expected a file name``.
-    """
-    for target in targets:
-        if not directory and Path(target).is_dir():
-            raise OutputExistsError(f"{target}: is a directory; expected a file name")
-        if Path(target).exists() and not force:
-            raise OutputExistsError.at(target)
-
-
 @dataclass(frozen=True, eq=False)
 class BacktestPlan:
     """A backtest resolved before anything is fitted: what :func:`run_backtest` will do.
@@ -413,7 +386,7 @@ class BacktestPlan:
     horizon, n_paths, seed
         Days projected from each origin, simulated paths, and the seed of every stream.
     out
-        The output directory (checked not to exist unless asked to replace it).
+        The output directory (:func:`simulate.outputs.backtestdir.write_backtest` writes it).
     reference_model
         The model whose bands are charted.
     config
@@ -447,7 +420,6 @@ def plan_backtest(
     n_paths: int = BACKTEST_PATHS,
     seed: int | None = None,
     out: str | os.PathLike[str] | None = None,
-    force: bool = False,
     cache: str | os.PathLike[str] | None = None,
 ) -> BacktestPlan:
     """Resolve a rolling-origin backtest of a scenario file, or of data files / source names.
@@ -465,14 +437,14 @@ def plan_backtest(
         :func:`simulate.evaluation.backtest.default_origins`), each leaving `horizon` days.
     train_start
         Ignore figures before this date (the data policy's ``start``).
-    out, force
-        Output directory (default: ``outputs/<name>-backtest``); an existing one is refused
-        unless `force`.
+    out
+        Output directory (default: ``outputs/<name>-backtest``, named after the run or the
+        source).
 
     Raises
     ------
     AttritionError
-        An invalid file, unreadable data, an unknown series, or an existing output directory.
+        An invalid file, unreadable data or an unknown series.
     """
     if len(inputs) == 1 and inputs[0].endswith(".toml"):
         sf = load_scenario_file(inputs[0])
@@ -508,7 +480,6 @@ def plan_backtest(
         }
     )
     target = Path(out) if out is not None else Path("outputs") / name
-    check_outputs(target, force=force, directory=True)
     config: dict[str, object] = {
         "inputs": list(inputs),
         "every": every,

@@ -11,7 +11,6 @@ from click.testing import CliRunner
 
 from simulate.cli import cli
 from simulate.data import load
-from simulate.errors import OutputExistsError
 from simulate.evaluation.backtest import backtest, default_origins
 from simulate.models import daily_series
 from simulate.pipeline import plan_backtest, run_backtest
@@ -51,17 +50,17 @@ def test_plan_of_a_scenario_file_takes_its_defaults(
     assert plan.config["train_start"] == "2024-06-01"
 
 
-def test_plan_refuses_an_existing_output_unless_forced(tmp_path: Path) -> None:
+def test_an_existing_output_is_refused_before_any_fitting(tmp_path: Path) -> None:
     (tmp_path / "bt").mkdir()
-    with pytest.raises(OutputExistsError, match="bt: already exists; use --force"):
-        plan_backtest(["example"], out=tmp_path / "bt")
-    assert plan_backtest(["example"], out=tmp_path / "bt", force=True).out == tmp_path / "bt"
+    args = ["backtest", "example", "--out", str(tmp_path / "bt"), "--paths", "100000000"]
+    result = CliRunner().invoke(cli, args)  # that many paths would take hours
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {tmp_path / 'bt'}: already exists; use --force to replace it\n"
 
 
-def test_run_backtest_is_the_backtest_of_the_plan(tmp_path: Path) -> None:
-    out = tmp_path / "x"
+def test_run_backtest_is_the_backtest_of_the_plan() -> None:
     plan = plan_backtest(["example"], models=["naive"], every=90, horizon=14,
-                         start=date(2025, 9, 1), n_paths=100, seed=3, out=out)  # fmt: skip
+                         start=date(2025, 9, 1), n_paths=100, seed=3)  # fmt: skip
     got = run_backtest(plan)
     direct = backtest(plan.data, ["personnel"], plan.specs, origins=plan.origins, horizon=14,
                       n_paths=100, seed=3)  # fmt: skip

@@ -12,7 +12,6 @@ from simulate import CAVEAT
 from simulate.data import DataPolicy, ReportedData, apply_policy, load
 from simulate.errors import OutputExistsError
 from simulate.outputs.seriesfile import series_table, write_series
-from simulate.pipeline import check_outputs
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +56,13 @@ def test_write_series_checks_both_targets_before_writing(
     assert target.exists()
 
 
-def test_check_outputs(tmp_path: Path) -> None:
-    (tmp_path / "dir").mkdir()
-    (tmp_path / "file").write_text("x")
-    check_outputs(tmp_path / "new", tmp_path / "file", force=True)
-    check_outputs(tmp_path / "dir", force=True, directory=True)
-    with pytest.raises(OutputExistsError, match="file: already exists; use --force"):
-        check_outputs(tmp_path / "new", tmp_path / "file")
-    with pytest.raises(OutputExistsError, match="dir: is a directory; expected a file name"):
-        check_outputs(tmp_path / "dir", force=True)
+def test_write_series_refuses_a_directory_even_with_force(
+    example: ReportedData, tmp_path: Path
+) -> None:
+    target = tmp_path / "d.parquet"
+    Path(f"{target}.provenance.json").mkdir()
+    with pytest.raises(
+        OutputExistsError, match=r"provenance\.json: is a directory; expected a file"
+    ):
+        write_series([example], target, policy=DataPolicy(), force=True)
+    assert not target.exists()

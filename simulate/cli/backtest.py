@@ -6,6 +6,7 @@ from datetime import date
 
 import click
 
+from ..outputs.atomic import check_target
 from .exits import Command
 from .options import ProgressBar, model_kinds, parse_date, series_names
 
@@ -73,10 +74,11 @@ def backtest_cmd(
     plan = plan_backtest(
         inputs, series=series, models=models, window=window, every=every, horizon=horizon,
         start=start, end=end, train_start=train_start, n_paths=paths, seed=seed, out=out,
-        force=force, cache=cache,
+        cache=cache,
     )  # fmt: skip
     if not plan.origins:
         raise click.BadParameter("no origin between --start and --end leaves a full horizon")
+    check_target(plan.out, force=force, directory=True)  # before any fitting
     with ProgressBar("backtesting", quiet=quiet) as bar:
         bar.start(len(plan.origins) * len(plan.series))
         result = run_backtest(plan, progress=bar.update)

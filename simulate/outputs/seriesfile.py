@@ -19,8 +19,7 @@ import polars as pl
 
 from ..about import CAVEAT, __version__
 from ..data import DataPolicy, ReportedData, apply_policy
-from ..pipeline import check_outputs
-from .atomic import atomic_write
+from .atomic import atomic_write, check_target
 
 __all__ = ["SeriesFile", "series_table", "write_series"]
 
@@ -81,13 +80,13 @@ def write_series(
         is written then.
     """
     table, provenance = series_table(datasets, policy)
-    side = f"{out}.provenance.json"
+    target, side = Path(out), Path(f"{out}.provenance.json")
     # Both targets are checked before either is written, so a refusal never leaves half a result.
-    check_outputs(out, side, force=force)
-    target = Path(out)
+    for path in (target, side):
+        check_target(path, force=force, directory=False)
     if str(out).lower().endswith(".parquet"):
         atomic_write(target, lambda p: table.write_parquet(p), force=force)
     else:
         atomic_write(target, table.write_csv(), force=force)
     atomic_write(side, json.dumps(provenance, indent=2) + "\n", force=force)
-    return SeriesFile(target, Path(side), table.height)
+    return SeriesFile(target, side, table.height)
