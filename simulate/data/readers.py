@@ -1,4 +1,4 @@
-"""Readers: one function per file layout, each ending in :func:`.model.assemble`.
+"""Readers: one function per file layout, each ending in :func:`.reported.assemble`.
 
 Supported layouts (``fmt``):
 
