@@ -13,6 +13,7 @@ One module per job, in the order the figures flow through them:
 * ``vocabulary`` — canonical series names and the aliases the compilations use;
 * ``sources`` — the known public compilations and the bundled example;
 * ``readers`` — one reader per file layout (``read_file``, ``detect_format``);
+* ``cells`` — one date or count cell, parsed or refused with a message naming the cell;
 * ``reported`` — the tidy table (:class:`ReportedData`), its schema and flags, kind detection
   and assembly of a reader's rows into the table;
 * ``loading`` — ``load`` / ``load_all``: paths or source names to one table per source;
