@@ -39,14 +39,13 @@ def test_duplicate_dates_with_the_same_value_are_kept_once(tmp_path: Path) -> No
 DECREASING = [10, 5, 8, 2, 9, 1, 7, 3]  # decreases on 4 of 7 steps
 
 
+def _decreasing_file(directory: Path) -> Path:
+    rows = list(zip(days(dt.date(2024, 1, 1), 8), DECREASING, strict=True))
+    return write(directory, "dec.csv", csv_text(["date", "tanks"], rows))
+
+
 def test_decreasing_totals_declared_cumulative_is_an_error(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
-        "dec.csv",
-        csv_text(
-            ["date", "tanks"], list(zip(days(dt.date(2024, 1, 1), 8), DECREASING, strict=True))
-        ),
-    )
+    path = _decreasing_file(tmp_path)
     msg = read_error(path, kind="cumulative")
     assert "line 3" in msg  # the first decrease, 10 -> 5
     assert "'tanks'" in msg
@@ -55,13 +54,7 @@ def test_decreasing_totals_declared_cumulative_is_an_error(tmp_path: Path) -> No
 
 
 def test_same_decreasing_column_is_detected_as_daily(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
-        "dec.csv",
-        csv_text(
-            ["date", "tanks"], list(zip(days(dt.date(2024, 1, 1), 8), DECREASING, strict=True))
-        ),
-    )
+    path = _decreasing_file(tmp_path)
     rows = rows_of(read_file(path).table, "tanks")
     assert [r["daily"] for r in rows] == DECREASING
     assert [r["cumulative"] for r in rows] == list(accumulate(DECREASING))
