@@ -23,13 +23,15 @@ One module per job, in the order the figures flow through them:
 * ``slips`` — transcription slips found from one compilation's own shape;
 * ``crosscheck`` — disagreements between compilations;
 * ``policy`` — ``apply_policy``: the documented repairs, only when asked;
-* ``fetching`` — ``fetch`` and the local cache.
+* ``cache`` — the local cache of fetched sources: ``cache_dir``, its index, ``fetched_files``;
+* ``fetching`` — ``fetch``: downloading the public compilations into the cache.
 """
 
 from __future__ import annotations
 
+from .cache import cache_dir, fetched_files
 from .checks import check
-from .fetching import cache_dir, fetch, fetched_files
+from .fetching import fetch
 from .findings import FINDING_FIELDS, FINDING_KINDS, Finding, findings_frame, usable
 from .loading import load, load_all
 from .policy import DataPolicy, apply_policy

@@ -16,6 +16,7 @@ from typing import TypedDict, Unpack
 import polars as pl
 
 from ..errors import DataError, SelectionError, SourceError
+from .cache import fetched_files
 from .readers import Format, read_file
 from .reported import ReportedData
 from .sources import SOURCES, example_path, get_source
@@ -50,7 +51,7 @@ def load(*data: DataRef, **options: Unpack[LoadOptions]) -> ReportedData:
     fmt, kind, date_column, series, reported_by
         Passed to :func:`simulate.data.readers.read_file` for every file.
     cache
-        Cache directory of fetched sources (see :func:`simulate.data.fetching.cache_dir`).
+        Cache directory of fetched sources (see :func:`simulate.data.cache.cache_dir`).
 
     Returns
     -------
@@ -166,8 +167,6 @@ def _resolve(
             )
         ]
     source = get_source(name)
-    from .fetching import fetched_files
-
     formats = {f.name: f.format for f in source.files}
     return [
         (
