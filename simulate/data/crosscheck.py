@@ -23,6 +23,12 @@ __all__ = ["cross_check", "reconcile"]
 
 
 def cross_check(datasets: Sequence[ReportedData]) -> list[Finding]:
+    """One ``disagreement`` finding per series and date on which the sources' totals differ.
+
+    The suggested value is the one most sources report; without a majority, the tied value
+    closest to the path that the neighbouring days' median totals (over the sources) trace.
+    The finding's `source` lists the sources that report something else.
+    """
     frames = [
         d.table.select("date", "series", "cumulative", pl.lit(d.source).alias("source"))
         for d in datasets
