@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from .data.findings import granularity
+from .data.steps import granularity
 from .errors import ModelError
 from .evaluation.selection import choose_model
 from .models import MODEL_KINDS, DailySeries, ModelSpec, fit

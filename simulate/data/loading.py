@@ -1,4 +1,9 @@
-"""`load`: turn paths or source names into :class:`ReportedData`, one per source."""
+"""`load`: turn paths or source names into :class:`ReportedData`, one per source.
+
+Owns resolving a reference (a path, a fetched source's name or ``"example"``) to files,
+reading them with :func:`simulate.data.readers.read_file`, merging the files of one
+compilation (series spread over files, the correction file attached) and selecting series.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +11,34 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import polars as pl
 
 from ..errors import DataError, SelectionError, SourceError
+from .cache import fetched_files
 from .readers import Format, read_file
 from .reported import ReportedData
 from .sources import SOURCES, example_path, get_source
 from .vocabulary import canonical_name
 
-__all__ = ["load", "load_all", "DataRef"]
+__all__ = ["load", "load_all", "DataRef", "LoadOptions"]
 
 DataRef = str | os.PathLike[str]
 
 
-def load(
-    *data: DataRef,
-    fmt: Format | None = None,
-    kind: str | None = None,
-    date_column: str | None = None,
-    series: Sequence[str] | None = None,
-    reported_by: str | None = None,
-    cache: str | os.PathLike[str] | None = None,
-) -> ReportedData:
+class LoadOptions(TypedDict, total=False):
+    """The keyword options of :func:`load`, passed on to :func:`load_all` as they are."""
+
+    fmt: Format | None
+    kind: str | None
+    date_column: str | None
+    series: Sequence[str] | None
+    reported_by: str | None
+    cache: str | os.PathLike[str] | None
+
+
+def load(*data: DataRef, **options: Unpack[LoadOptions]) -> ReportedData:
     """Load reported figures of one source from files or a source name.
 
     Parameters
@@ -41,7 +51,7 @@ def load(
     fmt, kind, date_column, series, reported_by
         Passed to :func:`simulate.data.readers.read_file` for every file.
     cache
-        Cache directory of fetched sources (see :func:`simulate.data.fetching.cache_dir`).
+        Cache directory of fetched sources (see :func:`simulate.data.cache.cache_dir`).
 
     Returns
     -------
@@ -56,15 +66,7 @@ def load(
     >>> data.series_names
     ['personnel', 'tanks', 'uav']
     """
-    loaded = load_all(
-        data,
-        fmt=fmt,
-        kind=kind,
-        date_column=date_column,
-        series=series,
-        reported_by=reported_by,
-        cache=cache,
-    )
+    loaded = load_all(data, **options)
     if len(loaded) > 1:
         names = ", ".join(d.source for d in loaded)
         raise SourceError(
@@ -165,8 +167,6 @@ def _resolve(
             )
         ]
     source = get_source(name)
-    from .fetching import fetched_files
-
     formats = {f.name: f.format for f in source.files}
     return [
         (

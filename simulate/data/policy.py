@@ -14,8 +14,9 @@ import numpy as np
 import polars as pl
 
 from ..errors import PolicyError
-from .findings import find_slips, granularity
 from .reported import TABLE_SCHEMA, ReportedData
+from .slips import find_slips
+from .steps import granularity
 
 __all__ = ["CHOICES", "DataPolicy", "apply_policy", "spread_integer"]
 
@@ -47,7 +48,7 @@ class DataPolicy:
         Days over which a correction is spread (default 7).
     slips
         ``"keep"`` (default): figures stay as reported. ``"repair"``: likely transcription slips
-        found by :func:`simulate.data.findings.find_slips` are replaced by the suggested totals
+        found by :func:`simulate.data.slips.find_slips` are replaced by the suggested totals
         and flagged ``repaired``. Never done unless asked.
     start
         Drop figures dated before this day (default: keep all).

@@ -1,4 +1,4 @@
-"""Readers: one function per file layout, each ending in :func:`.model.assemble`.
+"""Readers: one function per file layout, each ending in :func:`.reported.assemble`.
 
 Supported layouts (``fmt``):
 
@@ -11,7 +11,8 @@ Supported layouts (``fmt``):
 
 Reading validates everything (encoding, layout, dates, numbers, duplicates, decreasing
 totals) and raises :class:`~simulate.errors.DataError` with the file, the line/item and
-what was expected.
+what was expected. Single cells (dates, counts) are parsed by :mod:`simulate.data.cells`;
+turning the rows into the tidy table is :func:`simulate.data.reported.assemble`'s job.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
 
 from ..errors import DataError
+from .cells import parse_counts, parse_dates
 from .reported import TABLE_SCHEMA, Kind, ReportedData, assemble, detect_kind, file_record
 from .sources import SOURCES
 from .vocabulary import canonical_name
@@ -70,20 +71,6 @@ _FORMAT_SOURCE = {
     "lod-db": "lod-db",
     "romansverdan": "romansverdan",
 }
-
-_DATE_FORMATS = (
-    "%Y-%m-%d",
-    "%Y/%m/%d",
-    "%d.%m.%Y",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%dT%H:%M:%SZ",
-    "%Y-%m-%dT%H:%M",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-)
-_DATE_HINT = "expected a date like 2024-11-12 (or 2024/11/12, 12.11.2024, 2024-11-12 08:00)"
-#: Reported figures are dated between these days; anything else is a typo (e.g. 2204 for 2024).
-_EARLIEST = date(1900, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -356,7 +343,7 @@ def _from_columns(
             "header",
             f"no {unit} {date_column!r}; found {', '.join(repr(n) for n in names)}",
         )
-    dates = _parse_dates(columns[date_column], where=where, file=file)
+    dates = parse_dates(columns[date_column], where=where, file=file)
     ignore_keys = _META_KEYS | (ignore or set())
     value_names = [n for n in names if n != date_column and n.strip().lower() not in ignore_keys]
     if not value_names:
@@ -374,7 +361,7 @@ def _from_columns(
             )
         seen[canon] = name
         label = labels.get(name) or f"{unit} {name!r}"
-        values = _parse_counts(columns[name], where=where, file=file, label=label)
+        values = parse_counts(columns[name], where=where, file=file, label=label)
         if not canon:
             # A name without letters or digits ("", "!!!") would become a nameless series;
             # an empty one (e.g. from a trailing comma) is harmless and skipped.
@@ -399,94 +386,6 @@ def _from_columns(
     if not frames:
         raise DataError(file, "header", f"no named value {unit}s beside {date_column!r}")
     return _Parsed(raw=pl.concat(frames), kinds=kinds)
-
-
-def _parse_dates(cells: Sequence[Any], *, where: list[str], file: str) -> pl.Series:
-    strings = [None if c is None else str(c).strip() for c in cells]
-    for i, t in enumerate(strings):
-        # Control characters or a lone surrogate (JSON "\ud800") can never be a date, and a
-        # surrogate cannot even be stored in a Series.
-        if t is not None and not t.isprintable():
-            raise DataError(file, where[i], f"{t!r} is not a valid date; {_DATE_HINT}")
-    text = pl.Series("date", strings, pl.String)
-    empty = text.is_null() | (text == "")
-    if empty.any():
-        i = int(empty.arg_true()[0])
-        raise DataError(file, where[i], "date is empty; expected a date like 2024-11-12")
-    best: pl.Series | None = None
-    best_ok = -1
-    for fmt in _DATE_FORMATS:
-        parsed = text.str.to_datetime(fmt, strict=False).cast(pl.Date)
-        ok = int(parsed.is_not_null().sum())
-        if ok > best_ok:
-            best, best_ok = parsed, ok
-        if ok == len(text):
-            return _in_range(parsed.alias("date"), text, where=where, file=file)
-    assert best is not None
-    i = int(best.is_null().arg_true()[0])
-    raise DataError(file, where[i], f"{text[i]!r} is not a valid date; {_DATE_HINT}")
-
-
-def _in_range(dates: pl.Series, text: pl.Series, *, where: list[str], file: str) -> pl.Series:
-    # Figures cannot be reported before 1900 or after tomorrow (time zones): such a date is a
-    # typo, and left in it would make a gap of decades look like the data's main feature.
-    latest = date.today() + timedelta(days=1)
-    bad = (dates < _EARLIEST) | (dates > latest)
-    if bad.any():
-        i = int(bad.arg_true()[0])
-        raise DataError(
-            file,
-            where[i],
-            f"{text[i]!r} is not a plausible report date; expected a date between "
-            f"{_EARLIEST} and {latest}",
-        )
-    return dates
-
-
-def _parse_counts(cells: Sequence[Any], *, where: list[str], file: str, label: str) -> pl.Series:
-    out: list[int | None] = []
-    for i, cell in enumerate(cells):
-        if cell is None:
-            out.append(None)
-            continue
-        if isinstance(cell, bool):
-            raise DataError(file, f"{where[i]}, {label}", f"{cell!r} is not a count")
-        if isinstance(cell, int):
-            out.append(cell)
-            continue
-        if isinstance(cell, float):
-            if cell != cell:  # NaN: not reported
-                out.append(None)
-                continue
-            if not cell.is_integer():
-                raise DataError(file, f"{where[i]}, {label}", f"{cell!r} is not a whole number")
-            out.append(int(cell))
-            continue
-        s = str(cell).strip()
-        if s == "" or s.lower() in ("na", "nan", "null", "none", "-"):
-            out.append(None)
-            continue
-        try:
-            out.append(int(s))
-            continue
-        except ValueError:
-            pass
-        try:
-            f = float(s)
-        except ValueError:
-            raise DataError(
-                file, f"{where[i]}, {label}", f"{s!r} is not a number; expected a whole number"
-            ) from None
-        if not f.is_integer():
-            raise DataError(
-                file, f"{where[i]}, {label}", f"{s!r} is not a whole number; expected a count"
-            )
-        out.append(int(f))
-    for i, v in enumerate(out):
-        # Polars raises a TypeError (not OverflowError) for ints beyond Int64.
-        if v is not None and not -(2**63) <= v < 2**63:
-            raise DataError(file, f"{where[i]}, {label}", f"{cells[i]!r} is too large for a count")
-    return pl.Series("value", out, dtype=pl.Int64)
 
 
 # --------------------------------------------------------------------------- JSON layouts

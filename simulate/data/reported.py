@@ -17,6 +17,7 @@ from typing import Literal
 import polars as pl
 
 from ..errors import DataError, SelectionError
+from .vocabulary import CANONICAL_SERIES
 
 __all__ = [
     "Kind",
@@ -132,8 +133,6 @@ class ReportedData:
     @property
     def series_names(self) -> list[str]:
         """Series present, in the order of the canonical vocabulary then alphabetically."""
-        from .vocabulary import CANONICAL_SERIES
-
         names = self.table.get_column("series").unique().to_list()
         order = {name: i for i, name in enumerate(CANONICAL_SERIES)}
         return sorted(names, key=lambda n: (order.get(n, len(order)), n))

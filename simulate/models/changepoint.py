@@ -59,24 +59,8 @@ import math
 
 import numpy as np
 
+from . import nb
 from .base import FittedModel
-from .nb import (
-    LOG_K_BOUNDS,
-    LOG_LEVEL_BOUNDS,
-    LOG_MU_CAP,
-    MAX_LOG_CHANGE,
-    all_zero_error,
-    covariance_from_hessian,
-    minimise,
-    nb_constant,
-    nb_fitted_model,
-    nb_hessian,
-    nb_objective,
-    newton_polish,
-    normal_draws,
-    on_bound,
-    start_values,
-)
 from .series import DailySeries
 from .smalllinalg import matvec, rmatvec
 from .spec import ModelSpec
@@ -183,7 +167,7 @@ class _ChangepointPaths:
         for i in range(days):  # a loop over days; sequential sums keep blocks bit-identical
             self.slope = self.slope + np.where(occurs[i], change[i], 0.0)
             self.level = self.level + self.slope
-            out[i] = np.exp(np.minimum(self.level, LOG_MU_CAP))
+            out[i] = np.exp(np.minimum(self.level, nb.LOG_MU_CAP))
         return out
 
 
@@ -197,7 +181,7 @@ def changepoint_paths(
     """Paths of a fitted ``changepoint`` model: (a, s) drawn from the normal of the estimates,
     then bends on random days (see :data:`~simulate.models.base.PATH_FUNCTIONS`)."""
     p = model.path_inputs
-    start = normal_draws(param, p["mean"], p["cov"], n_paths)
+    start = nb.normal_draws(param, p["mean"], p["cov"], n_paths)
     return _ChangepointPaths(start, p["rate"], p["scale"], proc, extra)
 
 
@@ -226,14 +210,16 @@ def fit_changepoint(spec: ModelSpec, s: DailySeries) -> FittedModel:
     Raises
     ------
     ModelError
-        If every figure in the window is 0.
+        When the window holds nothing but zeros (no level to fit).
 
     Examples
     --------
+    A slope of 0.4% a day that was 1% a day until 120 days ago:
+
     >>> import numpy as np
     >>> from simulate.models import DailySeries, ModelSpec, fit
-    >>> rng = np.random.default_rng(np.random.SeedSequence(1))
     >>> t = np.arange(-239, 1)
+    >>> rng = np.random.default_rng(np.random.SeedSequence(1))
     >>> log_mu = np.log(1000) + 0.004 * t - 0.006 * np.minimum(t + 120, 0)
     >>> y = rng.negative_binomial(30, 30 / (30 + np.exp(log_mu)))
     >>> model = fit(ModelSpec("changepoint", window=None), DailySeries.from_counts(y))
@@ -243,7 +229,7 @@ def fit_changepoint(spec: ModelSpec, s: DailySeries) -> FittedModel:
     y = s.y.astype(np.float64)
     n = len(y)
     if not np.any(y > 0):
-        raise all_zero_error(s, "changepoint")
+        raise nb.all_zero_error(s, "changepoint")
     rng_frac = float(spec.option("changepoint_range"))
     prior_scale = float(spec.option("prior_scale"))
     T = float(max(n - 1, 1))
@@ -252,14 +238,14 @@ def fit_changepoint(spec: ModelSpec, s: DailySeries) -> FittedModel:
     J = len(cp)
     B = np.maximum(0.0, tau[cp][None, :] - tau[:, None])  # (n, J): slope before c_j is s - delta_j
     X = np.column_stack([np.ones(n), tau, B])
-    const = nb_constant(y)
+    const = nb.nb_constant(y)
     # The prior is on the change of slope per month, 30 delta_w / T: penalty per unit of
     # |delta_w| (window units, the scale the optimiser works in).
     penalty = PRIOR_DAYS / (T * prior_scale)
 
     # Optimisation variables: (a, s, log k, delta+ (J), delta- (J)), all in window units.
-    base_bounds = [LOG_LEVEL_BOUNDS, (-MAX_LOG_CHANGE, MAX_LOG_CHANGE), LOG_K_BOUNDS]
-    bounds = base_bounds + [(0.0, MAX_LOG_CHANGE)] * (2 * J)
+    base_bounds = [nb.LOG_LEVEL_BOUNDS, (-nb.MAX_LOG_CHANGE, nb.MAX_LOG_CHANGE), nb.LOG_K_BOUNDS]
+    bounds = base_bounds + [(0.0, nb.MAX_LOG_CHANGE)] * (2 * J)
 
     def split(x: np.ndarray) -> tuple[np.ndarray, float]:
         coef = np.concatenate([x[:2], x[3 : 3 + J] - x[3 + J :]])
@@ -269,15 +255,15 @@ def fit_changepoint(spec: ModelSpec, s: DailySeries) -> FittedModel:
 
     def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
         coef, log_k = split(x)
-        f, g_eta, g_k = nb_objective(hinge.matvec(coef), log_k, y, const)
+        f, g_eta, g_k = nb.nb_objective(hinge.matvec(coef), log_k, y, const)
         g = hinge.rmatvec(g_eta)
         f += penalty * float(np.sum(x[3:]))
         grad = np.concatenate([g[:2], [g_k], g[2:] + penalty, -g[2:] + penalty])
         return f, grad
 
-    start = start_values(X[:, :2], y, [base_bounds[0], base_bounds[1], base_bounds[2]])
+    start = nb.start_values(X[:, :2], y, [base_bounds[0], base_bounds[1], base_bounds[2]])
     x0 = np.concatenate([start[:2], start[2:3], np.zeros(2 * J)])
-    x = minimise(fun, x0, bounds)
+    x = nb.minimise(fun, x0, bounds)
     coef, log_k = split(x)
     delta = coef[2:]
     active = np.flatnonzero(np.abs(delta) * PRIOR_DAYS / T > ACTIVE_THRESHOLD)
@@ -287,33 +273,33 @@ def fit_changepoint(spec: ModelSpec, s: DailySeries) -> FittedModel:
     sign = np.sign(delta[active])
     z_bounds = (
         base_bounds[:2]
-        + [(0.0, MAX_LOG_CHANGE) if sg > 0 else (-MAX_LOG_CHANGE, 0.0) for sg in sign]
-        + [LOG_K_BOUNDS]
+        + [(0.0, nb.MAX_LOG_CHANGE) if sg > 0 else (-nb.MAX_LOG_CHANGE, 0.0) for sg in sign]
+        + [nb.LOG_K_BOUNDS]
     )
     nA = XA.shape[1]
 
     def fgh(z: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         eta = matvec(XA, z[:nA])
-        f, g_eta, g_k = nb_objective(eta, float(z[nA]), y, const)
+        f, g_eta, g_k = nb.nb_objective(eta, float(z[nA]), y, const)
         f += penalty * float(np.sum(sign * z[2:nA]))
         g = np.append(rmatvec(XA, g_eta), g_k)
         g[2:nA] += penalty * sign
-        return f, g, -nb_hessian(XA, eta, float(z[nA]), y)
+        return f, g, -nb.nb_hessian(XA, eta, float(z[nA]), y)
 
     z = np.concatenate([coef[:2], delta[active], [log_k]])
-    z = newton_polish(fgh, z, z_bounds)
+    z = nb.newton_polish(fgh, z, z_bounds)
     a, s_w, log_k = float(z[0]), float(z[1]), float(z[nA])
     delta = np.zeros(J)
     delta[active] = z[2:nA]
     k = math.exp(log_k)
     eta = matvec(XA, z[:nA])
     mu = np.exp(eta)
-    loglik = -nb_objective(eta, log_k, y, const)[0]
+    loglik = -nb.nb_objective(eta, log_k, y, const)[0]
 
     # Covariance of (a, s, log k) given the active set; deltas on a bound of their sign
     # (i.e. back at 0) are held fixed like any parameter on a bound.
-    H = nb_hessian(XA, eta, log_k, y)
-    cov_z = covariance_from_hessian(H, on_bound(z, z_bounds), fallback=nA)
+    H = nb.nb_hessian(XA, eta, log_k, y)
+    cov_z = nb.covariance_from_hessian(H, nb.on_bound(z, z_bounds), fallback=nA)
     pick = [0, 1, nA]
     cov3 = cov_z[np.ix_(pick, pick)]
     to_days = np.array([1.0, 1.0 / T, k])  # to (log level, slope per day, k); delta method
@@ -340,16 +326,6 @@ def fit_changepoint(spec: ModelSpec, s: DailySeries) -> FittedModel:
 
     sim_mean = np.array([a, s_w / T])
     sim_cov = cov3[:2, :2]
-    return nb_fitted_model(
-        spec,
-        s,
-        names=names,
-        est=est,
-        se=se,
-        cov=cov,
-        loglik=loglik,
-        n_params=3 + n_active,
-        mu=mu,
-        k=k,
-        path_inputs={"mean": sim_mean, "cov": sim_cov, "rate": rate, "scale": scale},
-    )
+    inputs = {"mean": sim_mean, "cov": sim_cov, "rate": rate, "scale": scale}
+    return nb.nb_fitted_model(spec, s, names=names, est=est, se=se, cov=cov, loglik=loglik,
+                              n_params=3 + n_active, mu=mu, k=k, path_inputs=inputs)  # fmt: skip

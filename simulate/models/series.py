@@ -15,9 +15,9 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from ..data.findings import granularity
 from ..data.policy import DataPolicy, apply_policy
 from ..data.reported import ReportedData
+from ..data.steps import granularity
 from ..errors import ModelError
 
 __all__ = ["DailySeries", "daily_series", "MIN_DAYS"]

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import platformdirs
 import pytest
 
 from simulate.data.fetching import (
@@ -234,13 +233,6 @@ def test_environment_variables_pick_cache_and_mirror(
     assert cache_dir(tmp_path / "explicit") == tmp_path / "explicit"
 
 
-def test_default_cache_dir_is_the_user_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    expected = Path(platformdirs.user_cache_dir("attrition")) / "data"
-    assert cache_dir() == expected
-    monkeypatch.setenv(CACHE_ENV, "")  # empty counts as unset
-    assert cache_dir() == expected
-
-
 def test_refetch_replaces_with_new_content_and_keeps_other_sources(
     mirror: Mirror, tmp_path: Path
 ) -> None:
@@ -426,26 +418,6 @@ def test_invalid_timeout(timeout: float, tmp_path: Path) -> None:
 
 
 # --- reading the cache ---------------------------------------------------------------------
-
-
-def test_fetched_files_on_an_empty_cache(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match="run `attrition fetch lod-db`") as info:
-        fetched_files("lod-db", dest=tmp_path)
-    assert str(tmp_path) in str(info.value)
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["{not json", "[]", '{"sources": []}', '{"sources": {"lod-db": {"russian-losses.json": 1}}}'],
-    ids=["not-json", "list", "sources-list", "bad-entry"],
-)
-def test_corrupt_index(tmp_path: Path, text: str) -> None:
-    index = tmp_path / "index.json"
-    index.write_text(text, encoding="utf-8")
-    with pytest.raises(SourceError, match="index") as info:
-        fetched_files("lod-db", dest=tmp_path)
-    assert str(index) in str(info.value)
-    assert "\n" not in str(info.value)
 
 
 def test_fetch_repairs_a_corrupt_index(mirror: Mirror, tmp_path: Path) -> None:

@@ -1,0 +1,267 @@
+"""`check`: what is wrong with these reported figures.
+
+Owns the entry point :func:`check` and the per-series checks (coverage, granularity, gaps,
+duplicates, corrections, official corrections, zero runs, too-short series). Slips come from
+:mod:`simulate.data.slips`, cross-source disagreements from :mod:`simulate.data.crosscheck`;
+every check returns :class:`~simulate.data.findings.Finding` records. The checks only
+*report*; repairing is the data policy's job (:mod:`simulate.data.policy`) and happens only
+when asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+
+from .crosscheck import cross_check, reconcile
+from .findings import FINDING_KINDS, Finding, Severity, format_count
+from .reported import ReportedData
+from .slips import find_slips
+from .steps import granularity, rolling_median
+
+__all__ = ["MIN_DAILY_FIGURES", "check"]
+
+#: A series with fewer daily figures than this cannot be fitted (a ``too_short`` error).
+MIN_DAILY_FIGURES = 8
+
+
+def check(datasets: ReportedData | Sequence[ReportedData]) -> list[Finding]:
+    """List what is wrong with reported figures, per series and across sources.
+
+    Parameters
+    ----------
+    datasets
+        One :class:`ReportedData` or several (one per source). With several, every series
+        present in more than one source is cross-checked date by date.
+
+    Returns
+    -------
+    list of Finding
+        Sorted by series, date, source and kind.
+
+    Examples
+    --------
+    >>> from simulate.data import load, check
+    >>> findings = check(load("example"))
+    >>> sorted({f.kind for f in findings})[:4]
+    ['correction', 'coverage', 'duplicate', 'gap']
+    """
+    if isinstance(datasets, ReportedData):
+        datasets = [datasets]
+    findings: list[Finding] = []
+    for data in datasets:
+        corrections = {
+            (r["series"], r["date"]): r["delta"] for r in data.corrections.iter_rows(named=True)
+        }
+        for name in data.series_names:
+            found = _check_series(data.series(name), data.source, name, corrections)
+            findings.extend(replace(f, reported_by=data.reported_by) for f in found)
+    if len(datasets) > 1:
+        reporters = {d.source: d.reported_by for d in datasets}
+        cross = cross_check(datasets)
+        findings = reconcile(findings, cross, datasets)
+        findings.extend(
+            replace(
+                f,
+                reported_by="; ".join(
+                    dict.fromkeys(reporters[s] for s in f.source.split(",") if s in reporters)
+                ),
+            )
+            for f in cross
+        )
+    order = {k: i for i, k in enumerate(FINDING_KINDS)}
+    findings.sort(key=lambda f: (f.series, f.date, order.get(f.kind, 99), f.source))
+    return findings
+
+
+# --------------------------------------------------------------------------- per series
+
+
+def _check_series(
+    part: pl.DataFrame, source: str, series: str, corrections: dict[tuple[str, date], int]
+) -> list[Finding]:
+    out: list[Finding] = []
+
+    def add(
+        kind: str,
+        sev: Severity,
+        d: date,
+        detail: str,
+        *,
+        end: date | None = None,
+        value: int | None = None,
+        suggested: int | None = None,
+    ) -> None:
+        out.append(
+            Finding(
+                kind,
+                sev,
+                source,
+                series,
+                d.isoformat(),
+                end.isoformat() if end else None,
+                value,
+                suggested,
+                detail,
+            )
+        )
+
+    dates = part.get_column("date").to_list()
+    cum = part.get_column("cumulative").to_numpy().astype(np.int64)
+    daily_col = part.get_column("daily")
+    flags = part.get_column("flags").to_list()
+    n_daily = int(daily_col.is_not_null().sum())
+    flags_all = part.get_column("flags").to_list()
+    add(
+        "coverage",
+        "info",
+        dates[0],
+        f"{dates[0]} to {dates[-1]}: {len(dates)} reported days, "
+        f"last total {format_count(cum[-1])}; "
+        + (
+            "read as daily counts (totals rebuilt from 0)"
+            if "from_daily" in flags_all[0]
+            else "read as cumulative totals"
+        ),
+        end=dates[-1],
+        value=int(cum[-1]),
+    )
+    if n_daily < MIN_DAILY_FIGURES:
+        add(
+            "too_short",
+            "error",
+            dates[0],
+            f"only {n_daily} daily figure{'s' if n_daily != 1 else ''}; at least "
+            f"{MIN_DAILY_FIGURES} are needed to fit a model",
+        )
+
+    daily = daily_col.fill_null(0).to_numpy().astype(np.int64)
+    known = daily[1:] if "first" in flags[0] else daily
+    g = granularity(known)
+    if g > 1:
+        nz = known[known != 0]
+        off = int(np.sum(nz % g != 0))
+        detail = f"daily figures are multiples of {format_count(g)}"
+        if off:
+            detail += f" except on {off} day{'s' if off > 1 else ''}"
+        if nz.size > 20:
+            g_early = granularity(nz[:10], share=1.0)
+            if g_early > g:
+                k = next(i for i in range(1, len(daily)) if daily[i] % g_early)
+                detail += f" (multiples of {format_count(g_early)} until {dates[k - 1]})"
+        add("granularity", "info", dates[0], detail, value=g)
+
+    # Gaps between reported dates.
+    for i in range(1, len(dates)):
+        missing = (dates[i] - dates[i - 1]).days - 1
+        if missing > 0:
+            first_missing = dates[i - 1] + timedelta(days=1)
+            add(
+                "gap",
+                "warning",
+                first_missing,
+                f"{missing} day{'s' if missing > 1 else ''} not reported; the daily figure of "
+                f"{format_count(daily[i])} on {dates[i]} covers {missing + 1} days",
+                end=dates[i] - timedelta(days=1),
+            )
+        if "duplicate" in flags[i] or (i == 1 and "duplicate" in flags[0]):
+            j = i if "duplicate" in flags[i] else 0
+            add(
+                "duplicate",
+                "warning",
+                dates[j],
+                "date listed more than once with the same figures (kept once)",
+                value=int(cum[j]),
+            )
+
+    slips = find_slips(dates, cum, g)
+    in_slip: set[int] = set()
+    for s in slips:
+        idx = dates.index(s.start)
+        span = (s.end - s.start).days + 1
+        in_slip.update(range(idx, idx + span + 1))
+        shown = ", ".join(format_count(v) for v in s.values)
+        fix = ", ".join(format_count(v) for v in s.suggested)
+        add(
+            "slip",
+            "warning",
+            s.start,
+            f"likely transcription slip ({s.reason}): reported {shown}; {fix} would keep the path",
+            end=s.end if s.end != s.start else None,
+            value=s.values[0],
+            suggested=s.suggested[0],
+        )
+
+    for i in range(1, len(dates)):
+        if daily[i] < 0 and i not in in_slip:
+            add(
+                "correction",
+                "info",
+                dates[i],
+                f"total went down by {format_count(-daily[i])} "
+                f"({format_count(cum[i - 1])} -> {format_count(cum[i])})",
+                value=int(daily[i]),
+            )
+        delta = corrections.get((series, dates[i]))
+        if delta is not None:
+            add(
+                "official_correction",
+                "info",
+                dates[i],
+                f"the correction file says {delta:+,d} of this day's figure "
+                f"{format_count(daily[i])} revises earlier totals",
+                value=int(delta),
+            )
+
+    out.extend(_zero_runs(dates, daily, flags, in_slip, source, series))
+    return out
+
+
+def _zero_runs(
+    dates: list[date],
+    daily: np.ndarray,
+    flags: list[list[str]],
+    in_slip: set[int],
+    source: str,
+    series: str,
+) -> list[Finding]:
+    level = rolling_median(np.maximum(daily, 0).astype(float), 29)
+    out = []
+    i = 1
+    while i < len(dates):
+        if daily[i] != 0 or "after_gap" in flags[i] or i in in_slip:
+            i += 1
+            continue
+        j = i
+        while (
+            j + 1 < len(dates)
+            and daily[j + 1] == 0
+            and (dates[j + 1] - dates[j]).days == 1
+            and j + 1 not in in_slip
+        ):
+            j += 1
+        length = j - i + 1
+        typical = float(level[i])
+        # Flag zeros that are implausible for the level around them: with a typical daily figure
+        # m, a run of L zeros is unlikely under any count model once m * L is large.
+        if typical >= 3 and (length >= 2 or typical >= 50):
+            out.append(
+                Finding(
+                    "zero_run",
+                    "warning",
+                    source,
+                    series,
+                    dates[i].isoformat(),
+                    dates[j].isoformat() if j > i else None,
+                    0,
+                    None,
+                    f"{length} day{'s' if length > 1 else ''} with a daily figure of 0 where the "
+                    f"typical figure is about {format_count(typical)}",
+                )
+            )
+        i = j + 1
+    return out
