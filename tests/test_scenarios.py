@@ -136,7 +136,7 @@ def test_all_adjustment_types_parse() -> None:
 def test_json_schema_is_json() -> None:
     schema = scenario_json_schema()
     json.dumps(schema)
-    assert set(schema["properties"]) == {"run", "data", "model", "scenario", "outputs"}
+    assert set(schema["properties"]) == {"run", "data", "model", "scenario", "outputs", "sweep"}
     assert schema["additionalProperties"] is False
 
 

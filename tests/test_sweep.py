@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from simulate import pipeline
-from simulate.outputs import rundir
 from simulate.batch.runner import CHUNK, _retry, run_batch
 from simulate.cli import cli
 from simulate.errors import ScenarioError
+from simulate.outputs import rundir
 from simulate.scenarios import parse_scenario
 
 BASE = """
