@@ -255,8 +255,22 @@ class ModelOptions(Rule):
         return Table(keys=merged).shape()
 
 
+@dataclass(frozen=True, kw_only=True)
+class ModelTable(Table):
+    """``[model]``; its schema also says which options each kind takes."""
+
+    def shape(self) -> dict[str, Any]:
+        out = super().shape()
+        out["allOf"] = [
+            {"if": {"properties": {"kind": {"const": kind}}},
+             "then": {"properties": {"options": OPTIONS.of(kind).schema()}}}
+            for kind in MODEL_KINDS
+        ]  # fmt: skip
+        return out
+
+
 OPTIONS = ModelOptions(doc="options of the chosen kind")
-MODEL = Table(
+MODEL = ModelTable(
     keys={
         "kind": Key(Choice(options=(*MODEL_KINDS, "auto")), required=True),
         "window": Key(Whole(minimum=14, wording="a whole number of days >= 14",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -271,13 +271,9 @@ class Key:
 
 @dataclass(frozen=True, kw_only=True)
 class Table(Rule):
-    """A table with the keys of `keys`, in that order; unknown keys are errors.
+    """A table with the keys of `keys`, in that order; unknown keys are errors."""
 
-    `open_to` instead allows any key, each holding a value of that rule (`keys` then empty).
-    """
-
-    keys: Mapping[str, Key] = field(default_factory=dict)
-    open_to: Rule | None = None
+    keys: Mapping[str, Key]
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -287,11 +283,10 @@ class Table(Rule):
         """The raw table, after checking that it is one, its keys known and complete."""
         if not isinstance(value, Mapping):
             raise fail(path or "file", f"must be a table, got {show(value)}")
-        if self.open_to is None:
-            for k in value:
-                if k not in self.keys:
-                    allowed = ", ".join(self.keys) or "none"
-                    raise fail(join(path, k), f"unknown key; allowed: {allowed}")
+        for k in value:
+            if k not in self.keys:
+                allowed = ", ".join(self.keys) or "none"
+                raise fail(join(path, k), f"unknown key; allowed: {allowed}")
         for k in self.required:
             if k not in value:
                 raise fail(join(path, k), "is required")
@@ -319,8 +314,7 @@ class Table(Rule):
             props[k] = key.rule.schema()
             if key.default is not None:
                 props[k]["default"] = _json(key.default)
-        out: dict[str, Any] = {"type": "object", "properties": props}
-        out["additionalProperties"] = False if self.open_to is None else self.open_to.schema()
+        out: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
         if self.required:
             out["required"] = list(self.required)
         return out
