@@ -47,10 +47,16 @@ __all__ = [
     "MODEL",
     "OPTIONS",
     "SCENARIO",
+    "SCENARIOS",
+    "SWEPT_SCENARIO",
     "ADJUSTMENT",
+    "ADJUSTMENTS",
+    "SERIES",
+    "THRESHOLDS",
     "FACTOR",
     "OUTPUTS",
     "SWEEP",
+    "SWEEPS",
     "NAME",
 ]
 
@@ -162,11 +168,13 @@ ADJUSTMENT = Tagged(
 )  # fmt: skip
 assert tuple(ADJUSTMENT.variants) == ADJUSTMENT_TYPES
 
+#: A scenario's ``adjust`` array.
+ADJUSTMENTS = Array(item=ADJUSTMENT, doc="adjustments; their factors multiply")
 SCENARIO = Table(
     keys={
         "name": Key(NAME, required=True),
         "reference": Key(Flag(doc="the scenario the others are contrasted with"), default=False),
-        "adjust": Key(Array(item=ADJUSTMENT, doc="adjustments; their factors multiply")),
+        "adjust": Key(ADJUSTMENTS),
     }
 )
 #: A scenario made by a sweep (it is never the reference).
@@ -192,14 +200,12 @@ def _policy(rule: str) -> Key:
     return Key(Choice(options=POLICY_CHOICES[rule]), default=getattr(DataPolicy(), rule))
 
 
+#: ``data.series``: names, unique once canonical (checked by the parser).
+SERIES = Array(item=Text(), min_items=1, unique=True, empty="must name at least one series, got []")
 DATA = Table(
     keys={
         "source": Key(Text(doc="a known compilation or a file"), required=True),
-        "series": Key(
-            Array(item=Text(), min_items=1, unique=True,
-                  empty="must name at least one series, got []"),
-            required=True,
-        ),
+        "series": Key(SERIES, required=True),
         "reported_by": Key(Text(doc="whose figures these are")),
         "gaps": _policy("gaps"),
         "corrections": _policy("corrections"),
@@ -311,15 +317,17 @@ class Thresholds(Rule):
         return {"oneOf": [levels, {"type": "object", "additionalProperties": levels}]}
 
 
+THRESHOLDS = Thresholds(
+    levels=Array(item=Whole(minimum=1), ascending="thresholds"),
+    doc="levels of the cumulative total",
+)
 OUTPUTS = Table(
     keys={
         "quantiles": Key(
             Array(item=Number(gt=0, lt=1), min_items=1, ascending="levels",
                   empty="must list at least one level, got []"),
             default=HUB_QUANTILES),
-        "thresholds": Key(Thresholds(levels=Array(item=Whole(minimum=1), ascending="thresholds"),
-                                     doc="levels of the cumulative total"),
-                          default=()),
+        "thresholds": Key(THRESHOLDS, default=()),
         "charts": Key(Flag(), default=True),
     }
 )  # fmt: skip
@@ -351,16 +359,19 @@ def _array_of_tables(item: Table, name: str, got: str, **kw: Any) -> Array:
     return Array(item=item, if_table=hint, **kw)
 
 
+SCENARIOS = _array_of_tables(
+    SCENARIO, "scenario", "a single table", min_items=1, empty="give at least one [[scenario]]"
+)
+SWEEPS = _array_of_tables(
+    SWEEP, "sweep", "a table", doc="grids of values, each making one scenario"
+)
 FILE = Table(
     keys={
         "run": Key(RUN, required=True),
         "data": Key(DATA, required=True),
         "model": Key(MODEL, required=True),
-        "scenario": Key(_array_of_tables(SCENARIO, "scenario", "a single table", min_items=1,
-                                         empty="give at least one [[scenario]]"),
-                        required=True),
+        "scenario": Key(SCENARIOS, required=True),
         "outputs": Key(OUTPUTS),
-        "sweep": Key(_array_of_tables(SWEEP, "sweep", "a table",
-                                      doc="grids of values, each making one scenario")),
+        "sweep": Key(SWEEPS),
     },
 )  # fmt: skip

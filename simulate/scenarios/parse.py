@@ -40,7 +40,7 @@ from .config import (
     ScenarioFile,
     Surge,
 )
-from .rules import Array, Table, show
+from .rules import Table, show
 from .sweep import expand
 
 __all__ = ["load_scenario_file", "parse_scenario"]
@@ -181,12 +181,10 @@ class _Parser:
     def data(self, value: Any) -> DataConfig:
         t = keys.DATA.keys_of(value, "data", self.fail)
         source = self.get(keys.DATA, t, "source", "data")
-        rule = keys.DATA.keys["series"].rule
-        assert isinstance(rule, Array)
         series: list[str] = []
-        for i, item in enumerate(rule.items_of(t["series"], "data.series", self.fail)):
+        for i, item in enumerate(keys.SERIES.items_of(t["series"], "data.series", self.fail)):
             path = f"data.series[{i}]"
-            name = canonical_name(rule.item.check(item, path, self.fail))
+            name = canonical_name(keys.SERIES.item.check(item, path, self.fail))
             if not name:
                 raise self.fail(path, f"is not a series name, got {show(item)}")
             if name in series:
@@ -229,12 +227,10 @@ class _Parser:
             raise self.fail("model", str(exc)) from None
 
     def scenarios(self, value: Any) -> tuple[Scenario, ...]:
-        rule = keys.FILE.keys["scenario"].rule
-        assert isinstance(rule, Array)
         parsed: list[Scenario] = []
         names: dict[str, int] = {}
         reference: int | None = None
-        for i, item in enumerate(rule.items_of(value, "scenario", self.fail)):
+        for i, item in enumerate(keys.SCENARIOS.items_of(value, "scenario", self.fail)):
             path = f"scenario[{i}]"
             t = keys.SCENARIO.keys_of(item, path, self.fail)
             name = self.get(keys.SCENARIO, t, "name", path)
@@ -263,10 +259,9 @@ class _Parser:
         return Scenario(t["name"], self.adjustments(t, where))
 
     def adjustments(self, t: Mapping[str, Any], path: str) -> tuple[Adjustment, ...]:
-        rule = keys.SCENARIO.keys["adjust"].rule
-        assert isinstance(rule, Array)
+        raw = keys.ADJUSTMENTS.items_of(t.get("adjust", []), f"{path}.adjust", self.fail)
         adjustments: list[Adjustment] = []
-        for j, item in enumerate(rule.items_of(t.get("adjust", []), f"{path}.adjust", self.fail)):
+        for j, item in enumerate(raw):
             where = f"{path}.adjust[{j}]"
             kind, values = keys.ADJUSTMENT.check(item, where, self.fail)
             adjustments.append(self.adjustment(kind, values, where))
@@ -304,9 +299,9 @@ class _Parser:
     def outputs(self, value: Any, series: tuple[str, ...]) -> OutputsConfig:
         t = keys.OUTPUTS.keys_of(value, "outputs", self.fail)
         quantiles = self.get(keys.OUTPUTS, t, "quantiles", "outputs")
-        rule = keys.OUTPUTS.keys["thresholds"].rule
-        assert isinstance(rule, keys.Thresholds)
-        thresholds = rule.of(t.get("thresholds", ()), "outputs.thresholds", self.fail, series)
+        thresholds = keys.THRESHOLDS.of(
+            t.get("thresholds", ()), "outputs.thresholds", self.fail, series
+        )
         charts = self.get(keys.OUTPUTS, t, "charts", "outputs")
         return OutputsConfig(quantiles, thresholds, charts)
 

@@ -17,8 +17,8 @@ from datetime import date
 from typing import Any
 
 from .config import MAX_SCENARIOS, SAFE_NAME, Scenario
-from .keys import FILE, SWEEP
-from .rules import Array, Fail, show
+from .keys import SWEEP, SWEEPS
+from .rules import Fail, show
 
 __all__ = ["expand", "key_path"]
 
@@ -129,9 +129,7 @@ def _grids(
     """The axes of each swept scenario, by name, after checking every ``[[sweep]]``."""
     by_name = {sc.name: i for i, sc in enumerate(scenarios)}
     grids: dict[str, list[Axis]] = {}
-    sweeps = FILE.keys["sweep"].rule
-    assert isinstance(sweeps, Array)
-    for k, item in enumerate(sweeps.items_of(value, "sweep", fail)):
+    for k, item in enumerate(SWEEPS.items_of(value, "sweep", fail)):
         path = f"sweep[{k}]"
         t = SWEEP.keys_of(item, path, fail)
         name = SWEEP.get(t, "scenario", path, fail)
