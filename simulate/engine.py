@@ -33,7 +33,8 @@ import numpy.typing as npt
 
 from .models.base import FittedModel
 from .rng import SeedLike, Stream, draw_generator, generator, paths_seed, seed_sequence
-from .scenarios import FactorDraw, Scenario, adjustment_factors, factor_draw_spec
+from .scenarios.adjust import adjustment_factors, factor_draw_spec
+from .scenarios.config import FactorDraw, Scenario
 
 __all__ = [
     "MonthTotal",

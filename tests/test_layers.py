@@ -167,12 +167,11 @@ def test_the_layers_test_sees_an_upward_import(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("module", "forbidden"),
     [
-        ("simulate.engine", ("tomllib", "click", "matplotlib")),
         ("simulate.models", ("tomllib", "click", "matplotlib")),
         ("simulate.pipeline", ("click", "matplotlib")),
     ],
 )
-def test_lower_layers_do_not_load_parsers_the_cli_or_charts(
+def test_lower_layers_do_not_load_parsers_the_cli_or_charts(  # the engine: test_scenarios_layout
     module: str, forbidden: tuple[str, ...]
 ) -> None:
     code = f"import sys, {module}\nprint(','.join(m for m in {forbidden!r} if m in sys.modules))"

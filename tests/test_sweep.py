@@ -1,9 +1,11 @@
-"""Sweeps ([[sweep]] grids), task chunks, the Dask executor, retries and --resume."""
+"""Swept runs (the batch runner), task chunks, the Dask executor, retries and --resume.
+
+How ``[[sweep]]`` grids expand into scenarios is tested in tests/test_scenarios_sweep.py.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +18,7 @@ from simulate.batch import run_batch
 from simulate.batch.executors import CHUNK
 from simulate.batch.executors import retry as _retry
 from simulate.cli import cli
-from simulate.errors import ScenarioError
 from simulate.outputs import rundir
-from simulate.scenarios import parse_scenario
 
 BASE = """
 [run]
@@ -64,86 +64,6 @@ def _file(tmp: Path, name: str, sweeps: str) -> Path:
     path = tmp / f"{name}.toml"
     path.write_text(BASE.format(name=name, sweeps=sweeps), encoding="utf-8")
     return path
-
-
-def _doc(sweep: list[dict[str, Any]]) -> dict[str, Any]:
-    import tomllib
-
-    doc = tomllib.loads(BASE.format(name="x", sweeps=""))
-    doc["sweep"] = sweep
-    return doc
-
-
-# --------------------------------------------------------------------------------------
-# Expansion
-
-
-def test_a_grid_expands_into_named_scenarios_in_order() -> None:
-    f = parse_scenario(
-        _doc([
-            {"scenario": "escalation", "set": "adjust[0].factor", "values": [1.1, 1.3]},
-            {"scenario": "escalation", "set": "adjust[0].start",
-             "values": [date(2026, 2, 1), date(2026, 3, 1)]},
-            {"scenario": "ceasefire", "set": "adjust[0].residual", "values": [0.0, 0.2]},
-        ]),
-        source="x.toml",
-    )  # fmt: skip
-    names = [s.name for s in f.scenarios]
-    assert names == [
-        "status-quo",
-        "escalation.factor-1.1.start-2026-02-01",
-        "escalation.factor-1.1.start-2026-03-01",
-        "escalation.factor-1.3.start-2026-02-01",
-        "escalation.factor-1.3.start-2026-03-01",
-        "ceasefire.residual-0.0",
-        "ceasefire.residual-0.2",
-    ]
-    assert f.swept["escalation.factor-1.3.start-2026-03-01"] == {
-        "adjust[0].factor": "1.3", "adjust[0].start": "2026-03-01"
-    }  # fmt: skip
-    esc = f.scenarios[4].adjust[0]
-    assert esc.factor == 1.3 and str(esc.start) == "2026-03-01"  # type: ignore[union-attr]
-    assert f.reference.name == "status-quo" and "status-quo" not in f.swept
-
-
-@pytest.mark.parametrize(
-    ("sweep", "message"),
-    [
-        (
-            {"scenario": "nope", "set": "adjust[0].factor", "values": [1]},
-            "x.toml: sweep[0].scenario: no scenario is named 'nope'",
-        ),
-        (
-            {"scenario": "status-quo", "set": "adjust[0].factor", "values": [1]},
-            "x.toml: sweep[0].scenario: 'status-quo' is the reference scenario",
-        ),
-        (
-            {"scenario": "escalation", "set": "adjust[3].factor", "values": [1]},
-            "x.toml: sweep[0].set: scenario 'escalation' has no 'adjust[3].factor'",
-        ),
-        (
-            {"scenario": "escalation", "set": "adjust[0]..factor", "values": [1]},
-            "x.toml: sweep[0].set: must be a key path such as adjust[0].factor",
-        ),
-        (
-            {"scenario": "escalation", "set": "adjust[0].factor", "values": []},
-            "x.toml: sweep[0].values: must list at least one value, got []",
-        ),
-        (
-            {"scenario": "escalation", "set": "adjust[0].factor", "values": [1.1, -2]},
-            "x.toml: sweep of scenario 'escalation' at {'adjust[0].factor': '-2'}"
-            ".adjust[0].factor: must be > 0, got -2",
-        ),
-        (
-            {"scenario": "escalation", "set": "adjust[0].factor", "values": [1], "extra": 1},
-            "x.toml: sweep[0].extra: unknown key",
-        ),
-    ],
-)
-def test_bad_sweeps_name_the_key(sweep: dict[str, Any], message: str) -> None:
-    with pytest.raises(ScenarioError) as err:
-        parse_scenario(_doc([sweep]), source="x.toml")
-    assert str(err.value).startswith(message)
 
 
 # --------------------------------------------------------------------------------------
