@@ -21,6 +21,7 @@ __all__ = [
     "PolicyError",
     "ModelError",
     "OutputExistsError",
+    "ExecutorError",
     "RunInvalidError",
     "CompareError",
     "USAGE_ERRORS",
@@ -95,6 +96,11 @@ class OutputExistsError(AttritionError):
         return cls(f"{target}: already exists; use --force to replace it")
 
 
+class ExecutorError(AttritionError):
+    """An executor that cannot be used as asked (Dask not installed, a scheduler that cannot be
+    reached): a usage error, exit status 2."""
+
+
 class RunInvalidError(AttritionError):
     """A run directory failed validation."""
 
@@ -111,6 +117,7 @@ USAGE_ERRORS: tuple[type[AttritionError], ...] = (
     SourceError,
     OutputExistsError,
     CompareError,
+    ExecutorError,
 )
 
 

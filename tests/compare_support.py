@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from simulate import pipeline
-from simulate.cli_compare import compare_cmd
+from simulate.cli.compare import compare_cmd
 from simulate.compare import read_table
 from simulate.outputs import rundir
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from simulate import errors
 from simulate.cli import cli
-from simulate.cli.exits import Command, UsageCommand
+from simulate.cli.exits import Command
 from simulate.data import load_all
 from simulate.errors import AttritionError, DataError, SourceError, exit_code
 
@@ -73,13 +73,6 @@ def test_every_error_class_gets_one_line_and_its_exit_code(cls: type[AttritionEr
     assert result.exit_code == (2 if isinstance(exc, errors.USAGE_ERRORS) else 1)
     assert result.exit_code == exit_code(exc)
     assert (result.stdout, result.stderr) == ("", f"Error: {exc}\n")
-
-
-def test_a_usage_command_makes_any_library_error_exit_2() -> None:
-    plain = AttritionError("cannot reach the scheduler")
-    assert CliRunner().invoke(_command_raising(plain), []).exit_code == 1
-    result = CliRunner().invoke(_command_raising(plain, cls=UsageCommand), [])
-    assert result.exit_code == 2 and result.stderr == "Error: cannot reach the scheduler\n"
 
 
 def test_other_exceptions_are_not_mapped() -> None:

@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("simulate.compare",),
     ("simulate.batch",),
     ("simulate.notebook",),
-    ("simulate.cli", "simulate.cli_compare", "simulate.cli_options", "simulate.__main__"),
+    ("simulate.cli", "simulate.__main__"),
     ("simulate",),  # the package's face: the notebook call and the version
 )
 

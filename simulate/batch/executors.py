@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
-from ..errors import AttritionError
+from ..errors import AttritionError, ExecutorError
 from ..pipeline import Prepared, SeriesResult, project_series
 
 __all__ = ["CHUNK", "RETRIES", "Task", "Record", "run_tasks"]
@@ -129,7 +129,7 @@ def _run_dask(
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
     except ImportError:
-        raise AttritionError(
+        raise ExecutorError(
             "--executor dask needs Dask distributed: pip install -e '.[dask]'"
         ) from None
     cluster = None
@@ -141,7 +141,7 @@ def _run_dask(
         else:
             client = Client(scheduler, timeout="10s")
     except (OSError, TimeoutError) as exc:
-        raise AttritionError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+        raise ExecutorError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
     try:
         shared = {i: client.scatter(p) for i, p in prepared.items()}
         futures = {

@@ -9,24 +9,23 @@ usage errors (a bad option value, a missing argument) keep Click's output and ex
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import click
 
 from ..errors import AttritionError, exit_code
 
-__all__ = ["Command", "UsageCommand", "failure"]
+__all__ = ["Command", "failure"]
 
 
-def failure(error: AttritionError, *, usage: bool | None = None) -> click.ClickException:
+def failure(error: AttritionError) -> click.ClickException:
     """Click's exception for `error`: its message on one line, ``Error: <message>``, and the
-    exit status :func:`simulate.errors.exit_code` gives it (or 2 if `usage`, 1 if not).
+    exit status :func:`simulate.errors.exit_code` gives it.
 
     A usage error is a :class:`click.UsageError` without a context, so Click prints no
     ``Usage:`` lines before it: the message already names what to change.
     """
-    status = exit_code(error) if usage is None else (2 if usage else 1)
-    if status == click.UsageError.exit_code:
+    if exit_code(error) == click.UsageError.exit_code:
         return click.UsageError(str(error), ctx=None)
     return click.ClickException(str(error))
 
@@ -39,23 +38,8 @@ class Command(click.Command):
     the tests do with ``CliRunner().invoke(compare_cmd, ...)``.
     """
 
-    #: Every library error leaving the command is a usage error (see :class:`UsageCommand`).
-    every_error_is_usage: ClassVar[bool] = False
-
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except AttritionError as exc:
-            raise failure(exc, usage=True if self.every_error_is_usage else None) from None
-
-
-class UsageCommand(Command):
-    """A command over a library call that reports every failed step in its result and raises
-    only for how it was asked: whatever it raises is a usage error (exit status 2).
-
-    ``attrition run``: :func:`simulate.batch.run_batch` gives one outcome per file (with its
-    own exit status) and raises for no scenario files, or an executor that cannot be used
-    (some of those errors are of the base class, e.g. a Dask scheduler that cannot be reached).
-    """
-
-    every_error_is_usage = True
+            raise failure(exc) from None

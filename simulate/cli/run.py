@@ -9,14 +9,14 @@ from typing import Any
 import click
 import polars as pl
 
-from .exits import UsageCommand
+from .exits import Command
 from .formatting import g
 from .options import ProgressBar
 
 __all__ = ["run_cmd"]
 
 
-@click.command("run", cls=UsageCommand)
+@click.command("run", cls=Command)
 @click.argument("files", nargs=-1, required=True, metavar="FILE_OR_DIR...")
 @click.option(
     "--out",

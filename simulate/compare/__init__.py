@@ -4,7 +4,7 @@ Users re-run their scenario files every week and want to know what changed. This
 aligns two tables on their key columns and lists the values that differ beyond a tolerance,
 the rows and columns that only one side has, and (for whole run directories) the files and
 the manifest fields that differ. It is what ``attrition compare A B`` calls
-(:mod:`simulate.cli_compare`). One module per job:
+(:mod:`simulate.cli.compare`). One module per job:
 
 * :mod:`~simulate.compare.tables` -- table diffs: :func:`compare_tables` (one full outer join
   on the key columns, or a positional comparison when both sides hold the same keys in the
