@@ -179,7 +179,7 @@ def _scenario_copies(dest: Path) -> list[Path]:
 
 
 def measure_runs(kernels: list[str]) -> None:
-    from simulate.compare import compare_runs as compare_paths
+    from simulate.compare import compare_runs
 
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
@@ -207,9 +207,7 @@ def measure_runs(kernels: list[str]) -> None:
             print(f"  {k}:")
             for run in sorted(p.name for p in (t / base).iterdir()):
                 for f in FILES:
-                    c = compare_paths(
-                        t / base / run / f, t / k / run / f, rtol=0.0, atol=0.0, top=1
-                    )
+                    c = compare_runs(t / base / run / f, t / k / run / f, rtol=0.0, atol=0.0, top=1)
                     d = c.files[0].table
                     if c.same or d is None:
                         print(f"    {run}/{f}: identical")

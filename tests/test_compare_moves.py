@@ -27,7 +27,7 @@ def _median(run: Path, scenario: str, target: str, day: str) -> float:
     return float(hit["value"][0])
 
 
-def test_summary_moves_between_seeds(runs: dict[str, Path]) -> None:
+def test_projection_moves_between_seeds(runs: dict[str, Path]) -> None:
     moves = projection_moves(runs["a"], runs["seed"])
     days = sorted(set(read_table(runs["a"] / "projections.csv")["target_end_date"].to_list()))
     month_ends = [d for d in days if (date.fromisoformat(d) + timedelta(days=1)).day == 1]

@@ -27,11 +27,8 @@ from compare_support import (
 )
 
 from simulate.compare import (
-    compare_paths,
     compare_runs,
-    projection_moves,
     read_table,
-    summary_moves,
 )
 
 
@@ -80,12 +77,6 @@ def test_same_file_and_seed_compare_equal(
     assert (cell["a"], cell["b"]) == (old, new) and old != new
     assert cell["abs_diff"] == pytest.approx(abs(new - old), rel=1e-6)
     assert cell["rel_diff"] == pytest.approx(1e-6 / (1 + 1e-6), rel=1e-6)
-
-
-def test_old_names_are_the_new_functions() -> None:
-    """``attrition compare`` imports the earlier names: they are the same functions."""
-    assert compare_paths is compare_runs
-    assert summary_moves is projection_moves
 
 
 def test_one_quantile_changed_by_one_percent_is_named(

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import polars as pl
 
-from ..errors import AttritionError, OutputExistsError, ScenarioError, exit_code
+from ..errors import AttritionError, ScenarioError, exit_code
+from ..outputs.atomic import check_target
 from ..outputs.rundir import write_run
 from ..pipeline import Prepared, RunResult, SeriesResult, merge_results, prepare
 from ..scenarios import ScenarioFile, load_scenario_file
@@ -184,8 +185,7 @@ def _parse(
             if resume and partial.complete(target, o.path, sf, seed, paths):
                 o.skipped = True
                 continue
-            if target.exists() and not (force or resume):
-                raise OutputExistsError.at(target)
+            check_target(target, force=force or resume, directory=True)
             parsed[i] = sf
         except AttritionError as exc:
             _failed(o, exc)

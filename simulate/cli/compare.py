@@ -28,9 +28,9 @@ from ..compare import (
     Comparison,
     FileComparison,
     TableDiff,
-    compare_paths,
+    compare_runs,
+    projection_moves,
     render_move,
-    summary_moves,
 )
 from .exits import Command
 from .options import comma_list
@@ -123,10 +123,10 @@ def compare_cmd(
         ctx.get_parameter_source(p) == click.core.ParameterSource.COMMANDLINE
         for p in ("rtol", "atol")
     )
-    comparison = compare_paths(
+    comparison = compare_runs(
         a, b, keys=keys, rtol=rtol, atol=atol, top=top, across_platforms=not explicit
     )
-    moves = summary_moves(a, b) if summary else None
+    moves = projection_moves(a, b) if summary else None
     if moves is not None:
         text = _render_moves(comparison, moves, fmt)
     elif fmt == "json":

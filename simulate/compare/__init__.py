@@ -21,9 +21,6 @@ the manifest fields that differ. It is what ``attrition compare A B`` calls
 * :mod:`~simulate.compare.moves` -- how the median and the 80% band of ``projections.csv``
   moved at each month end (:func:`projection_moves`, the weekly question).
 
-:func:`compare_paths` and :func:`summary_moves` are the earlier names of :func:`compare_runs`
-and :func:`projection_moves`, kept for the command line.
-
 Could not compare
 -----------------
 :class:`CompareError` (exit status 2 in the CLI) means the question has no answer: a path that
@@ -65,16 +62,9 @@ __all__ = [
     "IGNORED_MANIFEST_FIELDS",
     "compare_tables",
     "compare_runs",
-    "compare_paths",
     "manifest_differences",
     "read_table",
     "default_keys",
     "projection_moves",
-    "summary_moves",
     "render_move",
 ]
-
-#: The earlier name of :func:`compare_runs` (``attrition compare`` imports it).
-compare_paths = compare_runs
-#: The earlier name of :func:`projection_moves` (``attrition compare --summary`` imports it).
-summary_moves = projection_moves
