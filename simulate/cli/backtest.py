@@ -8,7 +8,7 @@ import click
 
 from ..outputs.atomic import check_target
 from .exits import Command
-from .options import ProgressBar, model_kinds, parse_date, series_names
+from .options import ProgressBar, model_kinds, parse_date, series_names, shown
 
 __all__ = ["backtest_cmd"]
 
@@ -22,9 +22,9 @@ __all__ = ["backtest_cmd"]
               "or analog). naive and bootstrap always run as baselines.")  # fmt: skip
 @click.option("--window", type=click.IntRange(min=14), default=None,
               help="Fit window in days (default: the file's, or 180).")  # fmt: skip
-@click.option("--every", type=click.IntRange(min=1), default=28, show_default=True,
+@shown("--every", type=click.IntRange(min=1), default=28,
               help="Days between origins.")  # fmt: skip
-@click.option("--horizon", type=click.IntRange(min=7), default=90, show_default=True,
+@shown("--horizon", type=click.IntRange(min=7), default=90,
               help="Days projected from each origin.")  # fmt: skip
 @click.option("--start", type=str, callback=parse_date, default=None,
               help="First origin (default: two years before the last report).")  # fmt: skip
@@ -32,12 +32,12 @@ __all__ = ["backtest_cmd"]
               help="Last origin (default: the last report minus the horizon).")  # fmt: skip
 @click.option("--train-start", type=str, callback=parse_date, default=None,
               help="Ignore figures before this date (the data policy's start).")  # fmt: skip
-@click.option("--paths", type=click.IntRange(min=100), default=2000, show_default=True)
+@shown("--paths", type=click.IntRange(min=100), default=2000)
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Seed (default: the file's run.seed, or 0).")  # fmt: skip
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Output directory (default: outputs/<name>-backtest).")  # fmt: skip
-@click.option("--charts/--no-charts", default=True, show_default=True)
+@shown("--charts/--no-charts", default=True)
 @click.option("--force", is_flag=True, help="Replace an existing output directory.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
 @click.option("--cache", type=click.Path(file_okay=False), default=None,

@@ -14,7 +14,7 @@ from ..about import CAVEAT
 from ..data import FINDING_FIELDS, Finding, ReportedData, check, findings_frame, usable
 from ..outputs.atomic import atomic_write
 from .exits import Command
-from .options import input_options, load_inputs
+from .options import input_options, load_inputs, shown
 
 __all__ = ["check_cmd"]
 
@@ -22,14 +22,8 @@ __all__ = ["check_cmd"]
 @click.command("check", cls=Command)
 @click.argument("data", nargs=-1, required=True)
 @input_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@shown("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+       help="Output format.")  # fmt: skip
 @click.option(
     "--output",
     "-o",

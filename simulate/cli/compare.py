@@ -33,7 +33,7 @@ from ..compare import (
     render_move,
 )
 from .exits import Command
-from .options import comma_list
+from .options import comma_list, shown
 
 __all__ = ["compare_cmd"]
 
@@ -48,18 +48,16 @@ def _keys(_ctx: click.Context, _param: click.Parameter, value: str | None) -> li
 @click.command("compare", cls=Command)
 @click.argument("a", type=click.Path(path_type=Path))
 @click.argument("b", type=click.Path(path_type=Path))
-@click.option(
+@shown(
     "--rtol",
     type=click.FloatRange(min=0),
     default=DEFAULT_RTOL,
-    show_default=True,
     help="Relative tolerance: values are the same when |a - b| <= atol + rtol * |b|.",
 )
-@click.option(
+@shown(
     "--atol",
     type=click.FloatRange(min=0),
     default=DEFAULT_ATOL,
-    show_default=True,
     help="Absolute tolerance (for values at or near zero).",
 )
 @click.option(
@@ -69,12 +67,11 @@ def _keys(_ctx: click.Context, _param: click.Parameter, value: str | None) -> li
     help="Comma-separated columns that identify a row (default: every column but 'value' of "
     "hub tables, every non-float column of others).",
 )
-@click.option(
+@shown(
     "--format",
     "fmt",
     type=click.Choice(["text", "json", "csv"]),
     default="text",
-    show_default=True,
     help="text: a report; json: one document; csv: the differing values (or, with --summary, "
     "the moves).",
 )
@@ -84,13 +81,8 @@ def _keys(_ctx: click.Context, _param: click.Parameter, value: str | None) -> li
     help="Instead of the differences: how the median and 80% band of projections.csv moved at "
     "each month end (aligned on target_end_date; for weekly re-runs).",
 )
-@click.option(
-    "--top",
-    type=click.IntRange(min=1),
-    default=DEFAULT_TOP,
-    show_default=True,
-    help="How many of the largest differences to show per file.",
-)
+@shown("--top", type=click.IntRange(min=1), default=DEFAULT_TOP,
+       help="How many of the largest differences to show per file.")  # fmt: skip
 @click.pass_context
 def compare_cmd(
     ctx: click.Context,

@@ -7,31 +7,22 @@ import sys
 import click
 
 from .exits import Command
+from .options import directory, shown
 
 __all__ = ["fetch_cmd"]
 
 
 @click.command("fetch", cls=Command)
 @click.argument("source", required=False)
-@click.option(
-    "--dest",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Cache directory (default: $ATTRITION_CACHE or the user cache).",
-)
+@directory("--dest", help="Cache directory (default: $ATTRITION_CACHE or the user cache).")
 @click.option(
     "--mirror",
     default=None,
     help="Base URL of a mirror holding SOURCE/FILE (default: $ATTRITION_MIRROR or the "
     "upstream repositories).",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.1),
-    default=30.0,
-    show_default=True,
-    help="Seconds to wait for the server.",
-)
+@shown("--timeout", type=click.FloatRange(min=0.1), default=30.0,
+       help="Seconds to wait for the server.")  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def fetch_cmd(
     source: str | None, dest: str | None, mirror: str | None, timeout: float, quiet: bool

@@ -11,7 +11,7 @@ import click
 from ..about import CAVEAT
 from .exits import Command
 from .formatting import g, render_fit
-from .options import input_options, load_inputs, parse_date
+from .options import input_options, load_inputs, parse_date, shown
 
 __all__ = ["fit_cmd"]
 
@@ -19,21 +19,14 @@ __all__ = ["fit_cmd"]
 @click.command("fit", cls=Command)
 @click.argument("data", nargs=-1, required=True)
 @input_options
-@click.option(
+@shown(
     "--model",
     "model",
     default="local-trend",
-    show_default=True,
     help="Model kind (trend-nb, local-trend, changepoint, bootstrap, naive) or 'all' "
     "to compare them on the same window.",
 )
-@click.option(
-    "--window",
-    type=click.IntRange(min=14),
-    default=180,
-    show_default=True,
-    help="Fit on the last N days.",
-)
+@shown("--window", type=click.IntRange(min=14), default=180, help="Fit on the last N days.")
 @click.option("--whole-history", is_flag=True, help="Fit on the whole history (ignore --window).")
 @click.option(
     "--as-of",
@@ -41,9 +34,7 @@ __all__ = ["fit_cmd"]
     default=None,
     help="Use only figures reported up to this date (YYYY-MM-DD).",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@shown("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def fit_cmd(
     data: tuple[str, ...],
     model: str,

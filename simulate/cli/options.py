@@ -17,6 +17,8 @@ from ..data import ReportedData, load_all
 from ..data.readers import FORMATS
 
 __all__ = [
+    "shown",
+    "directory",
     "comma_list",
     "parse_date",
     "series_names",
@@ -176,3 +178,13 @@ class ProgressBar:
     ) -> None:
         if self._bar is not None:
             self._bar.__exit__(None, None, None)
+
+
+def shown(*decls: str, **attrs: Any) -> Callable[[F], F]:
+    """A Click option whose default is shown in ``--help`` (``show_default=True``)."""
+    return click.option(*decls, show_default=True, **attrs)
+
+
+def directory(*decls: str, help: str) -> Callable[[F], F]:
+    """A Click option naming a directory (no default)."""
+    return click.option(*decls, type=click.Path(file_okay=False), default=None, help=help)

@@ -11,27 +11,26 @@ import polars as pl
 
 from .exits import Command
 from .formatting import g
-from .options import ProgressBar
+from .options import ProgressBar, shown
 
 __all__ = ["run_cmd"]
 
 
 @click.command("run", cls=Command)
 @click.argument("files", nargs=-1, required=True, metavar="FILE_OR_DIR...")
-@click.option(
+@shown(
     "--out",
     type=click.Path(file_okay=False),
     default="outputs",
-    show_default=True,
     help="Directory that receives one run directory per scenario file (named after run.name).",
 )
-@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+@shown("--jobs", type=click.IntRange(min=1), default=1,
               help="Worker processes (each runs one series of one file at a time).")  # fmt: skip
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Override every file's run.seed.")  # fmt: skip
 @click.option("--paths", type=click.IntRange(min=1), default=None,
               help="Override every file's run.paths (simulated paths).")  # fmt: skip
-@click.option("--samples", type=click.IntRange(min=0), default=0, show_default=True,
+@shown("--samples", type=click.IntRange(min=0), default=0,
               help="Also write N joint trajectories per scenario and series.")  # fmt: skip
 @click.option("--charts/--no-charts", default=None,
               help="Override the files' outputs.charts (fan chart PNG per series).")  # fmt: skip
@@ -39,8 +38,8 @@ __all__ = ["run_cmd"]
 @click.option("--resume", is_flag=True,
               help="Skip files whose run directory is complete (same file, seed, paths); "
               "redo the others.")  # fmt: skip
-@click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
-              show_default=True, help="Local worker processes, or a Dask cluster.")  # fmt: skip
+@shown("--executor", type=click.Choice(["local", "dask"]), default="local",
+       help="Local worker processes, or a Dask cluster.")  # fmt: skip
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Dask scheduler address (e.g. tcp://127.0.0.1:8786); default: a local "
               "cluster of --jobs workers.")  # fmt: skip

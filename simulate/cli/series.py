@@ -11,7 +11,7 @@ from ..data import DataPolicy
 from ..data.policy import CHOICES as POLICY_CHOICES
 from ..outputs.seriesfile import write_series
 from .exits import Command
-from .options import input_options, load_inputs, parse_date, table_path
+from .options import input_options, load_inputs, parse_date, shown, table_path
 
 __all__ = ["series_cmd"]
 
@@ -27,22 +27,20 @@ __all__ = ["series_cmd"]
     required=True,
     help="Output file: .csv or .parquet; OUT.provenance.json is written beside it.",
 )
-@click.option(
+@shown(
     "--gaps",
     type=click.Choice(POLICY_CHOICES["gaps"]),
     default="spread",
-    show_default=True,
     help="Missing days: spread the change over them, or fail.",
 )
-@click.option(
+@shown(
     "--corrections",
     type=click.Choice(POLICY_CHOICES["corrections"]),
     default="keep",
-    show_default=True,
     help="Negative daily figures: keep as reported, or spread "
     "over the preceding --correction-window days.",
 )
-@click.option("--correction-window", type=click.IntRange(min=1), default=7, show_default=True)
+@shown("--correction-window", type=click.IntRange(min=1), default=7)
 @click.option(
     "--repair",
     is_flag=True,

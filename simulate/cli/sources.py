@@ -7,16 +7,14 @@ import click
 from ..data.sources import SOURCES
 from ..errors import AttritionError
 from .exits import Command
+from .options import directory
 
 __all__ = ["sources_cmd"]
 
 
 @click.command("sources", cls=Command)
-@click.option(
-    "--cache",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Cache directory to look in (default: $ATTRITION_CACHE or the user cache).",
+@directory(
+    "--cache", help="Cache directory to look in (default: $ATTRITION_CACHE or the user cache)."
 )
 def sources_cmd(cache: str | None) -> None:
     """List the known sources, who reported their figures and whether they are fetched."""
