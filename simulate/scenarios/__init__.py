@@ -23,28 +23,9 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ScenarioError
+from . import config
 from .adjust import adjustment_factors, factor_draw_spec
-from .config import (
-    ADJUSTMENT_TYPES,
-    DEFAULT_PATHS,
-    HUB_QUANTILES,
-    MAX_SCENARIOS,
-    Adjustment,
-    Ceasefire,
-    DataConfig,
-    Decay,
-    Factor,
-    FactorDraw,
-    LogNormal,
-    Multiply,
-    OutputsConfig,
-    Ramp,
-    RunConfig,
-    Scenario,
-    ScenarioFile,
-    Surge,
-    Uniform,
-)
+from .config import *  # noqa: F403 - the config types are the package's own
 
 if TYPE_CHECKING:
     from .parse import load_scenario_file, parse_scenario
@@ -52,25 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ScenarioError",
-    "Uniform",
-    "LogNormal",
-    "Factor",
-    "Multiply",
-    "Ramp",
-    "Decay",
-    "Ceasefire",
-    "Surge",
-    "Adjustment",
-    "Scenario",
-    "RunConfig",
-    "DataConfig",
-    "OutputsConfig",
-    "ScenarioFile",
-    "FactorDraw",
-    "HUB_QUANTILES",
-    "ADJUSTMENT_TYPES",
-    "DEFAULT_PATHS",
-    "MAX_SCENARIOS",
+    *(name for name in config.__all__ if name != "SAFE_NAME"),
     "load_scenario_file",
     "parse_scenario",
     "factor_draw_spec",

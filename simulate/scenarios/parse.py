@@ -101,14 +101,8 @@ def parse_scenario(doc: Mapping[str, Any], *, source: str) -> ScenarioFile:
     source
         The file name used in error messages.
 
-    Returns
-    -------
-    ScenarioFile
-
-    Raises
-    ------
-    ScenarioError
-        On the first problem found, naming `source` and the key path.
+    Returns the validated :class:`ScenarioFile`; raises :class:`ScenarioError` on the first
+    problem found, naming `source` and the key path.
 
     Examples
     --------
