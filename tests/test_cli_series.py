@@ -34,7 +34,8 @@ def test_series_command_writes_table_and_provenance(tmp_path: Path) -> None:
     assert table.get_column("reported_by").str.starts_with("nobody").all()
     prov = json.loads((tmp_path / "daily.csv.provenance.json").read_text())
     assert prov["policy"]["slips"] == "repair"
-    assert "not verified counts of actual losses" in prov["caveat"][0]
+    assert "not verified counts of actual losses" in prov["caveat"]
+    assert prov["data"][0]["policy"]["slips"] == "repair"
     # refuses to overwrite; parquet works too
     assert run("series", "example", "-o", str(out))[0] == 2
     # a leftover provenance file alone also stops the run before anything is written

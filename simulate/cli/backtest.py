@@ -83,7 +83,8 @@ def backtest_cmd(
         bar.start(len(plan.origins) * len(plan.series))
         result = run_backtest(plan, progress=bar.update)
     write_backtest(result, plan.out, reference_model=plan.reference_model, force=force,
-                   charts=charts, config=plan.config)  # fmt: skip
+                   charts=charts, config=plan.config, data=plan.data,
+                   policy=plan.policy)  # fmt: skip
     if not quiet:
         click.echo(f"{plan.out}: {len(result.origins)} origins x {len(plan.series)} series in "
                    f"{result.seconds:.1f} s")  # fmt: skip

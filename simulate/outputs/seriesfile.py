@@ -3,7 +3,9 @@
 :func:`series_table` applies a data policy to reported figures and stacks the daily series of
 every source (one row per source, series and day); :func:`write_series` writes that table
 (``.csv`` or ``.parquet``) and ``<file>.provenance.json`` atomically, having checked both
-targets before writing either.
+targets before writing either. The provenance is the one manifest every output carries
+(:mod:`simulate.outputs.provenance`): no seed, a data block per source (files with SHA-256 and
+the data policy), and the table's own SHA-256 and rows under ``outputs``.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from typing import Any
 
 import polars as pl
 
-from ..about import CAVEAT, __version__
+from ..about import CAVEAT
 from ..data import DataPolicy, ReportedData, apply_policy
+from . import provenance
 from .atomic import atomic_write, check_target
 
-__all__ = ["SeriesFile", "series_table", "write_series"]
+__all__ = ["SeriesFile", "series_table", "series_manifest", "write_series"]
 
 
 @dataclass(frozen=True)
@@ -33,35 +36,36 @@ class SeriesFile:
     rows: int
 
 
-def series_table(
-    datasets: Sequence[ReportedData], policy: DataPolicy
-) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """The daily series of every dataset under `policy`, stacked, and their provenance.
+def series_table(datasets: Sequence[ReportedData], policy: DataPolicy) -> pl.DataFrame:
+    """The daily series of every dataset under `policy`, stacked.
 
     Columns: those of the daily table (``flags`` joined with ``|``), plus ``source`` and
-    ``reported_by``. The provenance records the tool, the caveat of every reporter, the policy
-    and every source's files.
+    ``reported_by``.
     """
-    frames = []
-    prepared = []
-    for d in datasets:
-        daily = apply_policy(d, policy)
-        prepared.append(daily)
-        frames.append(
-            daily.table.with_columns(
-                pl.lit(d.source).alias("source"),
-                pl.lit(d.reported_by).alias("reported_by"),
-            )
+    frames = [
+        apply_policy(d, policy).table.with_columns(
+            pl.lit(d.source).alias("source"), pl.lit(d.reported_by).alias("reported_by")
         )
-    table = pl.concat(frames).with_columns(pl.col("flags").list.join("|"))
-    reporters = dict.fromkeys(d.reported_by for d in datasets)
-    provenance = {
-        "tool": f"attrition {__version__}",
-        "caveat": [CAVEAT.format(reporter=r) for r in reporters],
-        "policy": policy.to_dict(),
-        "sources": [d.provenance() for d in prepared],
-    }
-    return table, provenance
+        for d in datasets
+    ]
+    return pl.concat(frames).with_columns(pl.col("flags").list.join("|"))
+
+
+def series_manifest(
+    datasets: Sequence[ReportedData], policy: DataPolicy, table: Path, rows: int
+) -> dict[str, Any]:
+    """The provenance of a series file: :func:`simulate.outputs.provenance.manifest` with no
+    seed, one data block per source and the caveat of every reporter."""
+    reporters = list(dict.fromkeys(d.reported_by for d in datasets))
+    return provenance.manifest(
+        "attrition series",
+        reported_by="; ".join(reporters),
+        seed=None,
+        data=[provenance.data_block(d, policy) for d in datasets],
+        about={"policy": policy.to_dict()},
+        outputs=provenance.describe_files(table.parent, {table.name: {"rows": rows}}),
+        caveat=" ".join(CAVEAT.format(reporter=r) for r in reporters),
+    )
 
 
 def write_series(
@@ -79,7 +83,7 @@ def write_series(
         `out` or ``<out>.provenance.json`` exists (and not `force`) or is a directory; nothing
         is written then.
     """
-    table, provenance = series_table(datasets, policy)
+    table = series_table(datasets, policy)
     target, side = Path(out), Path(f"{out}.provenance.json")
     # Both targets are checked before either is written, so a refusal never leaves half a result.
     for path in (target, side):
@@ -88,5 +92,6 @@ def write_series(
         atomic_write(target, lambda p: table.write_parquet(p), force=force)
     else:
         atomic_write(target, table.write_csv(), force=force)
-    atomic_write(side, json.dumps(provenance, indent=2) + "\n", force=force)
+    doc = series_manifest(datasets, policy, target, table.height)
+    atomic_write(side, json.dumps(doc, indent=2) + "\n", force=force)
     return SeriesFile(target, side, table.height)
