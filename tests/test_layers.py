@@ -206,3 +206,7 @@ def test_every_exception_class_is_defined_in_the_errors_module() -> None:
             ):
                 elsewhere.append(f"{m}.{node.name}")
     assert elsewhere == []
+
+
+def test_the_package_ships_its_type_information() -> None:
+    assert (PACKAGE / "py.typed").is_file()
