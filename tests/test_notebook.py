@@ -1,4 +1,4 @@
-"""Tests of the one-call notebook API, simulate.project (simulate/quick.py)."""
+"""Tests of the one-call notebook API, simulate.project (simulate/notebook.py)."""
 
 from __future__ import annotations
 
