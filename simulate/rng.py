@@ -24,6 +24,7 @@ __all__ = [
     "paths_seed",
     "draw_generator",
     "origin_seed",
+    "cut_seed",
 ]
 
 SeedLike = int | np.random.SeedSequence
@@ -97,3 +98,9 @@ def origin_seed(seed: SeedLike, series: str, origin: date) -> np.random.SeedSequ
     """The seed of a backtest forecast: keyed by (seed, series, origin day), so the scores do
     not depend on which origins or series run, or in what order."""
     return child(seed, name_key(series), origin.toordinal())
+
+
+def cut_seed(seed: SeedLike, end: int) -> np.random.SeedSequence:
+    """The seed of a forecast made for the model choice of ``kind = "auto"`` from the series'
+    first `end` days (:func:`simulate.evaluation.selection.choose_model`)."""
+    return child(seed, end)

@@ -1,4 +1,5 @@
-"""Tests of rolling-origin backtests (simulate/backtest.py, backtest_report.py, the CLI)."""
+"""Tests of rolling-origin backtests (simulate/evaluation/backtest.py, outputs/backtestdir.py,
+the CLI)."""
 
 from __future__ import annotations
 

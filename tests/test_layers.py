@@ -77,8 +77,7 @@ def _imports(module: str, path: Path, known: set[str]) -> set[str]:
     def visit(node: ast.AST) -> None:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.If) and _is_type_checking(child):
-                for other in child.orelse:
-                    visit(other)
+                visit(ast.Module(body=child.orelse, type_ignores=[]))  # the else branch runs
                 continue
             if isinstance(child, ast.Import):
                 out.update(a.name for a in child.names if a.name.split(".")[0] == "simulate")
@@ -158,9 +157,18 @@ def test_there_are_no_import_cycles() -> None:
 
 def test_the_layers_test_sees_an_upward_import(tmp_path: Path) -> None:
     source = tmp_path / "engine.py"
-    source.write_text("from .pipeline import run\nfrom .rng import child\n")
-    got = _imports("simulate.engine", source, {"simulate.pipeline", "simulate.rng"})
-    assert got == {"simulate.pipeline", "simulate.rng"}
+    source.write_text(
+        "from .pipeline import run\nfrom .rng import child\n"
+        "def f():\n    import simulate.summaries\n"
+        "if TYPE_CHECKING:\n    from .batch import run_batch\n"
+        "else:\n    import simulate.compare.tables as t\n"
+    )
+    known = {"simulate.pipeline", "simulate.rng", "simulate.summaries", "simulate.batch",
+             "simulate.compare.tables"}  # fmt: skip
+    got = _imports("simulate.engine", source, known)
+    # imports inside functions and in the else branch count; TYPE_CHECKING-only ones do not
+    assert got == {"simulate.pipeline", "simulate.rng", "simulate.summaries",
+                   "simulate.compare.tables"}  # fmt: skip
     assert _layer("simulate.pipeline") > _layer("simulate.engine")
 
 

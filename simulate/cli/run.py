@@ -84,7 +84,7 @@ def run_cmd(files: tuple[str, ...], quiet: bool, **kw: Any) -> None:
 
 def _render_headline(run_dir: Path | None, frame: pl.DataFrame, reporter: str, secs: float) -> str:
     """The answers of :func:`simulate.summaries.headline`, one line per series and scenario."""
-    from ..outputs.rundir import projection_caveat
+    from ..outputs.provenance import projection_caveat
 
     lines = [f"{run_dir}: written and validated in {secs:.1f} s", projection_caveat(reporter)]
     for row in frame.iter_rows(named=True):

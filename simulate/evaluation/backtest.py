@@ -31,7 +31,7 @@ from ..errors import AttritionError
 from ..models import DailySeries, ModelSpec, daily_series, fit
 from ..models.spec import HUB_QUANTILES
 from ..rng import origin_seed
-from .scoring import INTERVALS, score_paths
+from .scoring import score_paths
 
 __all__ = [
     "BacktestResult",
@@ -39,7 +39,6 @@ __all__ = [
     "DEFAULT_HORIZON",
     "DEFAULT_SPAN",
     "BACKTEST_PATHS",
-    "INTERVALS",
     "BUCKETS",
     "default_origins",
     "forecast_paths",

@@ -9,7 +9,7 @@ import polars as pl
 
 from ..errors import ModelError
 from ..models import DailySeries, ModelSpec, fit
-from ..rng import child
+from ..rng import cut_seed
 from .scoring import score_paths
 
 __all__ = ["AUTO_CANDIDATES", "choose_model"]
@@ -51,7 +51,7 @@ def choose_model(
         try:
             for e in ends:
                 model = fit(ModelSpec(kind), _cut(s, e))  # type: ignore[arg-type]
-                _, y = model.simulate(horizon, n_paths, seed=child(seed, e))
+                _, y = model.simulate(horizon, n_paths, seed=cut_seed(seed, e))
                 sc = score_paths(y.astype(np.int64), s.y[e : e + horizon], model.last_total)
                 keep = sc.filter((pl.col("scale") == "log1p") & (pl.col("target") != "cum"))
                 scores.append(float(keep["wis"].mean()))  # type: ignore[arg-type]

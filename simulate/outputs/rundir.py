@@ -33,7 +33,7 @@ from ..summaries import (
 )
 from . import provenance
 from .atomic import building_dir
-from .provenance import data_block, describe_files, projection_caveat
+from .provenance import data_block, describe_files
 from .validation import CSV_NULL, MANIFEST, validate_run
 
 __all__ = [
@@ -41,7 +41,6 @@ __all__ = [
     "write_run",
     "validate_run",
     "manifest",
-    "projection_caveat",
     "MANIFEST",
 ]
 
