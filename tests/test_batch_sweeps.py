@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from sweep_support import SCENARIOS
 
 from simulate import pipeline
 from simulate.batch import run_batch
@@ -20,37 +21,21 @@ from simulate.batch.executors import retry as _retry
 from simulate.cli import cli
 from simulate.outputs import rundir
 
-BASE = """
+BASE = (
+    """
 [run]
 name = "{name}"
 seed = 7
 paths = 300
 horizon = 120
-[data]
-source = "example"
-series = ["personnel"]
-[model]
-kind = "analog"
-[[scenario]]
-name = "status-quo"
-reference = true
-[[scenario]]
-name = "escalation"
-[[scenario.adjust]]
-type = "multiply"
-factor = 1.2
-start = 2026-02-01
-[[scenario]]
-name = "ceasefire"
-[[scenario.adjust]]
-type = "ceasefire"
-start = 2026-03-01
-residual = 0.1
-{sweeps}
+"""
+    + SCENARIOS
+    + """{sweeps}
 [outputs]
 thresholds = [1_600_000, 1_650_000]
 charts = false
 """
+)
 
 FACTOR = """
 [[sweep]]

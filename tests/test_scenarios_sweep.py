@@ -7,37 +7,21 @@ from datetime import date
 from typing import Any
 
 import pytest
+from sweep_support import SCENARIOS
 
 from simulate.errors import ScenarioError
 from simulate.scenarios import MAX_SCENARIOS, parse_scenario
 from simulate.scenarios.sweep import key_path
 
-BASE = """
+BASE = (
+    """
 [run]
 name = "x"
 seed = 7
 horizon = 120
-[data]
-source = "example"
-series = ["personnel"]
-[model]
-kind = "analog"
-[[scenario]]
-name = "status-quo"
-reference = true
-[[scenario]]
-name = "escalation"
-[[scenario.adjust]]
-type = "multiply"
-factor = 1.2
-start = 2026-02-01
-[[scenario]]
-name = "ceasefire"
-[[scenario.adjust]]
-type = "ceasefire"
-start = 2026-03-01
-residual = 0.1
 """
+    + SCENARIOS
+)
 
 
 def _doc(sweep: Any) -> dict[str, Any]:
