@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,3 +78,19 @@ def other_kernel() -> str:
         if flag in flags and kernel.lower() not in own:
             return kernel
     pytest.skip(f"no second OpenBLAS kernel to try on this CPU (its own: {', '.join(own)})")
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The compare tests' three demo runs (tests/compare_support.py), made once."""
+    from compare_support import demo_runs
+
+    return demo_runs(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def row(runs: dict[str, Path]) -> dict[str, Any]:
+    """The projections row the compare tests change."""
+    from compare_support import changed_row
+
+    return changed_row(runs)

@@ -7,13 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from compare_support import copy_run, demo_runs, invoke
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return demo_runs(tmp_path_factory)
-
+from compare_support import copy_run, invoke
 
 NO_LINE_END = "the last line has no line end"
 

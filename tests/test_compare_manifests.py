@@ -6,15 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-from compare_support import demo_runs, invoke, seed_of
+from compare_support import invoke, seed_of
 
 from simulate.compare import ABSENT, manifest_differences
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return demo_runs(tmp_path_factory)
 
 
 def test_manifest_differences_by_field_path(runs: dict[str, Path]) -> None:

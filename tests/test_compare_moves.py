@@ -7,14 +7,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from compare_support import demo_runs, invoke
+from compare_support import invoke
 
 from simulate.compare import projection_moves, read_table, render_move
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return demo_runs(tmp_path_factory)
 
 
 def _median(run: Path, scenario: str, target: str, day: str) -> float:

@@ -16,9 +16,7 @@ from compare_support import (
     PATHS,
     ROOT,
     ROW_KEYS,
-    changed_row,
     copy_run,
-    demo_runs,
     invoke,
     n_rows,
     other_platform,
@@ -30,16 +28,6 @@ from simulate.compare import (
     compare_runs,
     read_table,
 )
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return demo_runs(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def row(runs: dict[str, Path]) -> dict[str, Any]:
-    return changed_row(runs)
 
 
 def test_same_file_and_seed_compare_equal(

@@ -7,19 +7,9 @@ from typing import Any
 
 import polars as pl
 import pytest
-from compare_support import changed_row, copy_run, demo_runs, invoke, scale_value
+from compare_support import copy_run, invoke, scale_value
 
 from simulate.compare import CompareError, compare_tables
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return demo_runs(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def row(runs: dict[str, Path]) -> dict[str, Any]:
-    return changed_row(runs)
 
 
 def test_rtol_and_atol_are_honoured(
