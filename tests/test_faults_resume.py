@@ -175,11 +175,23 @@ def test_a_resumed_run_writes_the_same_bytes_as_an_uninterrupted_one(
     path = _file(tmp_path, "r")
     kept = _run_interrupted(tmp_path, monkeypatch, path, samples=4)
     assert sorted(f.suffix for f in kept.iterdir()) == [".json", ".npz"]  # data only
-    [o] = run_batch([path], out=tmp_path / "o", charts=False, samples=4, resume=True)
+    [o] = run_batch([path], out=tmp_path / "o", charts=True, samples=4, resume=True)
     assert o.error is None and o.resumed_tasks == 1 and o.discarded == 0
     assert not kept.exists()
-    [clean] = run_batch([path], out=tmp_path / "clean", charts=False, samples=4)
+    [clean] = run_batch([path], out=tmp_path / "clean", charts=True, samples=4)
     _same_run(tmp_path / "o" / "r", tmp_path / "clean" / "r")
+
+
+def test_a_run_resumed_on_dask_writes_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("distributed")
+    path = _file(tmp_path, "k")
+    _run_interrupted(tmp_path, monkeypatch, path)
+    [o] = run_batch([path], out=tmp_path / "o", charts=False, resume=True, executor="dask")
+    assert o.error is None and o.resumed_tasks == 1, o.error
+    run_batch([path], out=tmp_path / "clean", charts=False)
+    _same_run(tmp_path / "o" / "k", tmp_path / "clean" / "k")
 
 
 # --------------------------------------------------------------------------------------
