@@ -417,3 +417,14 @@ def test_samples_above_the_paths_are_refused_per_file(tmp_path: Path) -> None:
     assert samples["output_type_id"].n_unique() == 200
     [o] = run_batch([many], out=tmp_path / "p", paths=100, samples=200, charts=False)
     assert o.exit_code == 2 and "simulates 100 paths (--paths)" in (o.error or "")
+
+
+def test_the_library_refuses_samples_above_the_paths_too(tmp_path: Path) -> None:
+    from simulate.errors import ScenarioError
+    from simulate.pipeline import run
+
+    path = _file(tmp_path, "lib", series=("personnel",))
+    with pytest.raises(ScenarioError, match=r"lib\.toml: samples: 121 trajectories asked for, "
+                       r"but the run simulates 120 paths; at most 120 can be kept"):  # fmt: skip
+        run(path, samples=121)
+    assert run(path, samples=120).results[0].projections["status-quo"].samples.shape == (30, 120)
