@@ -213,11 +213,16 @@ def project_series(
 
     Depends only on the prepared inputs, the seed, the series' name and the scenarios' names:
     the same result in any process, in any order and in any grouping of the scenarios
-    (:func:`merge_results` joins the parts).
+    (:func:`merge_results` joins the parts). `samples` (trajectories kept) must not exceed
+    the paths (:class:`~simulate.errors.ScenarioError` otherwise).
     """
     start = time.perf_counter()
     sf = prepared.scenario_file
     s = prepared.series[index]
+    if samples > prepared.paths:  # never capped silently: the manifest records `samples`
+        raise ScenarioError(sf.source, "samples", f"{samples} trajectories asked for, but the "
+                            f"run simulates {prepared.paths} paths; at most {prepared.paths} "
+                            "can be kept")  # fmt: skip
     spec, choice = model_spec(prepared, s)
     model = fit(spec, s)
     record = int(s.y.max())
@@ -236,7 +241,7 @@ def project_series(
         thresholds=sf.outputs.thresholds_for(s.name),
         record=record,
         reference=sf.reference.name,
-        keep_paths=min(samples, prepared.paths),
+        keep_paths=samples,
         progress=progress,
     )
     seconds = time.perf_counter() - start

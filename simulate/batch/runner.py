@@ -51,6 +51,12 @@ class Outcome:
     skipped: bool = False
     #: With ``resume``: tasks whose results were kept from an interrupted run.
     resumed_tasks: int = 0
+    #: With ``resume``: kept results that did not match (another key, a hash, a type, an
+    #: older version's ``.pkl`` file), never used; their tasks were run again.
+    discarded: int = 0
+    #: With ``resume``: why the existing run directory was made again (None: there was none,
+    #: or it was complete and left alone).
+    redone: str | None = None
 
 
 def expand(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -110,12 +116,15 @@ def run_batch(
     seed, paths
         Override every file's ``run.seed`` / ``run.paths``.
     samples
-        Joint trajectories to keep per scenario and series (``samples.parquet``).
+        Joint trajectories to keep per scenario and series (``samples.parquet``); a file
+        that simulates fewer paths fails with a usage error before any work.
     force
         Replace existing run directories.
     resume
-        Skip files whose run directory is already complete: valid, and made from the same
-        scenario file (SHA-256), seed and number of paths; redo the others.
+        Skip files whose run directory is already complete and current: valid, and made from
+        the same scenario file and data files (SHA-256), seed, paths, samples, charts and
+        tool version (:func:`.partial.stale`); redo the others, taking back the results kept
+        from an interrupted run that match exactly (:mod:`.partial`).
     charts
         Override the files' ``outputs.charts``.
     executor, scheduler
@@ -140,6 +149,7 @@ def run_batch(
         raise ValueError(f"`executor` must be 'local' or 'dask'. Got: {executor!r}")
     outcomes = [Outcome(p) for p in expand(inputs)]
     parsed = _parse(outcomes, Path(out), seed, paths, force=force, resume=resume)
+    _check_samples(outcomes, parsed, samples, paths)
     prepared: dict[int, Prepared] = {}
     for i, sf in parsed.items():
         try:
@@ -151,7 +161,8 @@ def run_batch(
     if on_total is not None:
         on_total(sum(batch.days(t) for t in to_run))
     for i in prepared:
-        if not any(t.file == i for t in to_run):  # every task was kept: write it now
+        if not outcomes[i].skipped and not any(t.file == i for t in to_run):
+            # every task was kept: write it now
             batch.finish(i)
     run_tasks(to_run, prepared, samples, executor=executor, jobs=jobs, scheduler=scheduler,
               record=batch.record, progress=progress)  # fmt: skip
@@ -182,14 +193,28 @@ def _parse(
                 )
             targets[target.resolve()] = i
             o.run_dir = target
-            if resume and partial.complete(target, o.path, sf, seed, paths):
-                o.skipped = True
-                continue
+            # with resume, whether the run is complete and current is known once its data
+            # are read (_Batch.resume)
             check_target(target, force=force or resume, directory=True)
             parsed[i] = sf
         except AttritionError as exc:
             _failed(o, exc)
     return parsed
+
+
+def _check_samples(
+    outcomes: list[Outcome], parsed: dict[int, ScenarioFile], samples: int, paths: int | None
+) -> None:
+    """Refuse, before any work, the files that would keep more trajectories than they
+    simulate paths (a usage error: the file and both numbers are named)."""
+    for i, sf in list(parsed.items()):
+        n = sf.run.paths if paths is None else paths
+        if samples > n:
+            where = "run.paths" if paths is None else "--paths"
+            _failed(outcomes[i], ScenarioError(outcomes[i].path, "--samples",
+                    f"{samples} trajectories asked for, but the run simulates {n} paths "
+                    f"({where}); at most {n} can be kept"))  # fmt: skip
+            del parsed[i]
 
 
 class _Batch:
@@ -224,15 +249,28 @@ class _Batch:
         return self.prepared[t.file].horizon(self.prepared[t.file].series[t.series])
 
     def resume(self) -> list[Task]:
-        """Take back the kept results of an interrupted run; the tasks still to run."""
+        """Leave alone the files whose run directory is complete and current; take back the
+        kept results of an interrupted run that match exactly; the tasks still to run."""
+        for i, p in self.prepared.items():
+            o = self.outcomes[i]
+            assert o.run_dir is not None
+            why = partial.stale(o.run_dir, p, self.samples, self.charts)
+            o.skipped, o.redone = why is None, why or None
         to_run = []
+        used: dict[int, list[str]] = {i: [] for i in self.prepared}
         for t in self.tasks:
-            kept = partial.load(self.partial[t.file] / f"{self.keys[t]}.pkl")
+            if self.outcomes[t.file].skipped:
+                continue
+            kept = partial.load(self.partial[t.file], self.keys[t])
             if kept is None:
                 to_run.append(t)
                 continue
+            used[t.file].append(self.keys[t])
             self.parts.setdefault((t.file, t.series), []).append(kept)
             self.outcomes[t.file].resumed_tasks += 1
+        for i, keys in used.items():
+            if not self.outcomes[i].skipped:
+                self.outcomes[i].discarded = partial.unused(self.partial[i], keys)
         return to_run
 
     def record(self, t: Task, get: Callable[[], SeriesResult]) -> None:
@@ -242,7 +280,7 @@ class _Batch:
         try:
             got = get()
             self.parts.setdefault((t.file, t.series), []).append(got)
-            partial.save(self.partial[t.file] / f"{self.keys[t]}.pkl", got)
+            partial.save(self.partial[t.file], self.keys[t], got)
         except AttritionError as exc:
             _failed(o, exc, prefix=f"series {name}: ")
         except Exception as exc:  # a task failed twice for another reason (e.g. a lost worker)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import polars as pl
@@ -12,6 +12,9 @@ import polars as pl
 from .exits import Command
 from .formatting import g
 from .options import ProgressBar, shown
+
+if TYPE_CHECKING:
+    from ..batch import Outcome
 
 __all__ = ["run_cmd"]
 
@@ -36,8 +39,9 @@ __all__ = ["run_cmd"]
               help="Override the files' outputs.charts (fan chart PNG per series).")  # fmt: skip
 @click.option("--force", is_flag=True, help="Replace existing run directories.")
 @click.option("--resume", is_flag=True,
-              help="Skip files whose run directory is complete (same file, seed, paths); "
-              "redo the others.")  # fmt: skip
+              help="Skip files whose run directory is complete and current (same scenario "
+              "and data files, seed, paths, samples, charts, version); redo the others, "
+              "reusing the tasks an interrupted run finished.")  # fmt: skip
 @shown("--executor", type=click.Choice(["local", "dask"]), default="local",
        help="Local worker processes, or a Dask cluster.")  # fmt: skip
 @click.option("--scheduler", default=None, metavar="ADDRESS",
@@ -65,6 +69,8 @@ def run_cmd(files: tuple[str, ...], quiet: bool, **kw: Any) -> None:
         click.echo("\ninterrupted: runs not yet written were abandoned", err=True)
         sys.exit(130)
     for o in outcomes:
+        if o.error is None:
+            _report_resume(o)
         if o.error is not None:
             click.echo(f"Error: {o.error}", err=True)
         elif o.skipped:
@@ -80,6 +86,17 @@ def run_cmd(files: tuple[str, ...], quiet: bool, **kw: Any) -> None:
         failed = sum(o.error is not None for o in outcomes)
         click.echo(f"{failed} of {len(outcomes)} scenario files failed", err=True)
         sys.exit(code)
+
+
+def _report_resume(o: Outcome) -> None:
+    """What ``--resume`` found that the user did not ask for (shown even with --quiet, on
+    stderr): an existing run made again, and why; kept results that were not used."""
+    if o.redone:
+        click.echo(f"{o.run_dir}: {o.redone}; recomputed", err=True)
+    if o.discarded:
+        n = o.discarded
+        click.echo(f"{o.run_dir}: {n} kept result{'s' * (n != 1)} did not match and "
+                   f"{'were' if n != 1 else 'was'} recomputed", err=True)  # fmt: skip
 
 
 def _render_headline(run_dir: Path | None, frame: pl.DataFrame, reporter: str, secs: float) -> str:
