@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ..errors import AttritionError, ScenarioError, exit_code
+from ..errors import AttritionError, OutputError, ScenarioError, exit_code
 from ..outputs.atomic import reserve
 from ..outputs.rundir import write_run
 from ..pipeline import Prepared, RunResult, SeriesResult, merge_results, prepare
@@ -275,8 +275,11 @@ class _Batch:
             if o.error is not None:  # the file has failed already: nothing more to keep
                 return
             self.parts.setdefault((t.file, t.series), []).append(got)
-            partial.save(self.partial[t.file] / f"{self.keys[t]}.pkl", got)
-            self.kept[t.file] += 1
+            try:
+                partial.save(self.partial[t.file] / f"{self.keys[t]}.pkl", got)
+                self.kept[t.file] += 1
+            except OutputError:  # only --resume needs the kept copy; writing the run says more
+                pass
         except AttritionError as exc:
             self._failed(t.file, exc, prefix=f"series {name}: ")
         except Exception as exc:  # a task failed twice for another reason (e.g. a lost worker)
