@@ -475,3 +475,36 @@ def test_ctrl_c_keeps_finished_tasks_and_says_resume(
     monkeypatch.setattr(executors, "project_series", real)
     resumed = _invoke("run", scenario, "--out", out, "--no-charts", "-q", "--resume")
     assert resumed.exit_code == 0 and sorted(p.name for p in out.iterdir()) == ["tiny"]
+
+
+def test_a_run_that_fails_to_write_drops_its_kept_tasks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import simulate.batch.executors as executors
+    import simulate.outputs.rundir as rundir
+
+    real = executors.project_series
+    calls: list[int] = []
+
+    def interrupted(*args: Any, **kw: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kw)
+
+    monkeypatch.setattr(executors, "project_series", interrupted)
+    scenario = _tiny(tmp_path, series='"personnel", "tanks"')
+    out = tmp_path / "O"
+    assert _invoke("run", scenario, "--out", out, "--no-charts", "-q").exit_code == 130
+    assert (out / ".tiny.partial").is_dir()
+    monkeypatch.setattr(executors, "project_series", real)
+
+    def no_space(result: Any, tmp: Path, *a: Any) -> Any:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp / "summary.csv"))
+
+    monkeypatch.setattr(rundir, "_write_files", no_space)
+    result = _invoke("run", scenario, "--out", out, "--no-charts", "-q", "--resume")
+    assert result.exit_code == 1
+    line = _one_error_line(result.stderr)
+    assert line == f"Error: {scenario}: {out / 'tiny' / 'summary.csv'}: {os.strerror(errno.ENOSPC)}"
+    assert list(out.iterdir()) == []  # resuming cannot fix this: nothing is kept

@@ -110,6 +110,10 @@ def writing(path: str | os.PathLike[str], staged: Path | None = None) -> Iterato
 _HELD: dict[str, list[int]] = {}
 
 
+#: ``flock`` errors of file systems that do not lock (some network file systems).
+_NO_LOCKS = (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL)
+
+
 def _lock_path(target: Path) -> Path:
     return target.parent / f".{target.name}.lock"
 
@@ -127,6 +131,11 @@ def _take_lock(target: Path) -> int:
                 f"{target}: another attrition run is writing it; wait for it to end, "
                 f"or choose another output"
             ) from None
+        except OSError as exc:
+            if exc.errno not in _NO_LOCKS:
+                os.close(fd)
+                raise
+            return fd  # a file system without locks: the no-replace rename still guards
         except BaseException:
             os.close(fd)
             raise
@@ -142,6 +151,8 @@ def _take_lock(target: Path) -> int:
 def _release(target: Path, fd: int) -> None:
     with contextlib.suppress(OSError):  # still locked: no one else removes it meanwhile
         _lock_path(target).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # worker processes forked meanwhile share the lock
+        fcntl.flock(fd, fcntl.LOCK_UN)
     os.close(fd)
 
 
