@@ -261,7 +261,18 @@ def test_a_run_fails_before_simulating_when_another_process_holds_its_folder(
     assert not (out / "tiny").exists()
 
 
-def test_a_directory_that_appears_meanwhile_is_not_replaced(tmp_path: Path) -> None:
+@pytest.fixture(params=["renameat2", "fallback"])
+def rename(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways of renaming without replacing: Linux's renameat2, and the fallback of a C
+    library without it."""
+    import simulate.outputs.atomic as atomic
+
+    if request.param == "fallback":
+        monkeypatch.setattr(atomic, "_renameat2_call", lambda: None)
+    return str(request.param)
+
+
+def test_a_directory_that_appears_meanwhile_is_not_replaced(tmp_path: Path, rename: str) -> None:
     target = tmp_path / "run"
     appeared = pytest.raises(OutputExistsError, match="appeared while this run was working")
     with appeared, building_dir(target, force=False) as tmp:
@@ -271,7 +282,7 @@ def test_a_directory_that_appears_meanwhile_is_not_replaced(tmp_path: Path) -> N
     assert _leftovers(tmp_path) == []
 
 
-def test_a_file_that_appears_meanwhile_is_not_replaced(tmp_path: Path) -> None:
+def test_a_file_that_appears_meanwhile_is_not_replaced(tmp_path: Path, rename: str) -> None:
     target = tmp_path / "f.csv"
 
     def slow_writer(tmp: Path) -> None:
