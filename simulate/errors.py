@@ -21,6 +21,7 @@ __all__ = [
     "PolicyError",
     "ModelError",
     "OutputExistsError",
+    "OutputError",
     "ExecutorError",
     "RunInvalidError",
     "CompareError",
@@ -94,6 +95,12 @@ class OutputExistsError(AttritionError):
     def at(cls, target: str | PathLike[str]) -> OutputExistsError:
         """The one message for an existing output: ``{target}: already exists; use --force ...``."""
         return cls(f"{target}: already exists; use --force to replace it")
+
+
+class OutputError(AttritionError):
+    """An output that could not be written: a file-system error (no space left on the device, a
+    read-only or unwritable folder, standard output closed). The message is ``{path}: {reason}``;
+    a failed step, exit status 1."""
 
 
 class ExecutorError(AttritionError):

@@ -12,13 +12,14 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from ..errors import AttritionError, ScenarioError, exit_code
-from ..outputs.atomic import check_target
+from ..errors import AttritionError, OutputError, ScenarioError, exit_code
+from ..outputs.atomic import reserve
 from ..outputs.rundir import write_run
 from ..pipeline import Prepared, RunResult, SeriesResult, merge_results, prepare
 from ..scenarios import ScenarioFile, load_scenario_file
@@ -104,6 +105,7 @@ def run_batch(
     scheduler: str | None = None,
     progress: Callable[[int], object] | None = None,
     on_total: Callable[[int], object] | None = None,
+    on_interrupt: Callable[[int], object] | None = None,
 ) -> list[Outcome]:
     """Run scenario files and write one run directory each (``out/<run name>``).
 
@@ -134,6 +136,9 @@ def run_batch(
     progress, on_total
         ``on_total(days)`` is called once with the number of days to simulate in all (over all
         tasks), then ``progress(days)`` as days are done.
+    on_interrupt
+        Called with the number of finished tasks kept for ``resume`` when the run is
+        interrupted (``KeyboardInterrupt``, which is raised again).
 
     Returns
     -------
@@ -142,30 +147,49 @@ def run_batch(
 
     Each (file, series) is split into tasks of at most :data:`CHUNK` scenarios (plus the
     reference); a task that fails for a reason other than bad input is retried once.
+
+    Each run directory is held (:func:`simulate.outputs.atomic.reserve`) from the check that
+    it does not exist, before any work, until it is written or its file fails: a second run
+    into the same folder fails at once, and an unwritable folder is found before simulating.
+    A file that fails for a reason resuming cannot fix (an :class:`AttritionError`) also
+    loses its kept tasks; an interrupted run keeps them.
     """
     if jobs < 1:
         raise ValueError(f"`jobs` must be >= 1. Got: {jobs!r}")
     if executor not in ("local", "dask"):
         raise ValueError(f"`executor` must be 'local' or 'dask'. Got: {executor!r}")
     outcomes = [Outcome(p) for p in expand(inputs)]
-    parsed = _parse(outcomes, Path(out), seed, paths, force=force, resume=resume)
-    _check_samples(outcomes, parsed, samples, paths)
-    prepared: dict[int, Prepared] = {}
-    for i, sf in parsed.items():
-        try:
-            prepared[i] = prepare(sf, seed=seed, paths=paths, cache=cache)
-        except AttritionError as exc:
-            _failed(outcomes[i], exc)
-    batch = _Batch(outcomes, prepared, Path(out), samples, force or resume, charts)
-    to_run = batch.resume() if resume else list(batch.tasks)
-    if on_total is not None:
-        on_total(sum(batch.days(t) for t in to_run))
-    for i in prepared:
-        if not outcomes[i].skipped and not any(t.file == i for t in to_run):
-            # every task was kept: write it now
-            batch.finish(i)
-    run_tasks(to_run, prepared, samples, executor=executor, jobs=jobs, scheduler=scheduler,
-              record=batch.record, progress=progress)  # fmt: skip
+    held: dict[int, ExitStack] = {}  # the run directories this process holds, by file
+    batch: _Batch | None = None
+    try:
+        parsed = _parse(outcomes, Path(out), seed, paths, force=force, resume=resume, held=held)
+        _check_samples(outcomes, parsed, samples, paths)
+        for i in [i for i in held if i not in parsed]:  # refused: let go of its folder
+            held.pop(i).close()
+        prepared: dict[int, Prepared] = {}
+        for i, sf in parsed.items():
+            try:
+                prepared[i] = prepare(sf, seed=seed, paths=paths, cache=cache)
+            except AttritionError as exc:
+                _failed(outcomes[i], exc)
+                shutil.rmtree(partial.partial_dir(Path(out), sf.run.name), ignore_errors=True)
+                held.pop(i).close()
+        batch = _Batch(outcomes, prepared, Path(out), samples, force or resume, charts, held)
+        to_run = batch.resume() if resume else list(batch.tasks)
+        if on_total is not None:
+            on_total(sum(batch.days(t) for t in to_run))
+        for i in prepared:
+            if not outcomes[i].skipped and not any(t.file == i for t in to_run):
+                batch.finish(i)  # every task was kept: write it now
+        run_tasks(to_run, prepared, samples, executor=executor, jobs=jobs, scheduler=scheduler,
+                  record=batch.record, progress=progress)  # fmt: skip
+    except KeyboardInterrupt:
+        if on_interrupt is not None:
+            on_interrupt(0 if batch is None else sum(batch.kept.values()))
+        raise
+    finally:
+        for stack in held.values():
+            stack.close()
     return outcomes
 
 
@@ -177,9 +201,10 @@ def _parse(
     *,
     force: bool,
     resume: bool,
+    held: dict[int, ExitStack],
 ) -> dict[int, ScenarioFile]:
-    """Read every file, check the run names are distinct and where the outputs go; the files
-    to run, by position (complete runs are skipped when resuming)."""
+    """Read every file, check the run names are distinct and hold where the outputs go (in
+    `held`); the files to run, by position (complete runs are skipped when resuming)."""
     parsed: dict[int, ScenarioFile] = {}
     targets: dict[Path, int] = {}
     for i, o in enumerate(outcomes):
@@ -195,7 +220,9 @@ def _parse(
             o.run_dir = target
             # with resume, whether the run is complete and current is known once its data
             # are read (_Batch.resume)
-            check_target(target, force=force or resume, directory=True)
+            stack = ExitStack()
+            stack.enter_context(reserve(target, force=force or resume, directory=True))
+            held[i] = stack
             parsed[i] = sf
         except AttritionError as exc:
             _failed(o, exc)
@@ -229,9 +256,12 @@ class _Batch:
         samples: int,
         force: bool,
         charts: bool | None,
+        held: dict[int, ExitStack],
     ) -> None:
         self.outcomes, self.prepared, self.samples = outcomes, prepared, samples
-        self.force, self.charts = force, charts
+        self.force, self.charts, self.held = force, charts, held
+        #: Finished tasks kept on disk for a file not yet written, by file.
+        self.kept = dict.fromkeys(prepared, 0)
         self.tasks: list[Task] = []
         for i, p in prepared.items():
             names = [sc.name for sc in p.scenario_file.scenarios]
@@ -256,6 +286,8 @@ class _Batch:
             assert o.run_dir is not None
             why = partial.stale(o.run_dir, p, self.samples, self.charts)
             o.skipped, o.redone = why is None, why or None
+            if o.skipped:  # left as it is: let go of its folder
+                self._release(i)
         to_run = []
         used: dict[int, list[str]] = {i: [] for i in self.prepared}
         for t in self.tasks:
@@ -268,6 +300,7 @@ class _Batch:
             used[t.file].append(self.keys[t])
             self.parts.setdefault((t.file, t.series), []).append(kept)
             self.outcomes[t.file].resumed_tasks += 1
+            self.kept[t.file] += 1
         for i, keys in used.items():
             if not self.outcomes[i].skipped:
                 self.outcomes[i].discarded = partial.unused(self.partial[i], keys)
@@ -279,13 +312,21 @@ class _Batch:
         name = self.prepared[t.file].series[t.series].name
         try:
             got = get()
+            if o.error is not None:  # the file has failed already: nothing more to keep
+                return
             self.parts.setdefault((t.file, t.series), []).append(got)
-            partial.save(self.partial[t.file], self.keys[t], got)
+            try:
+                partial.save(self.partial[t.file], self.keys[t], got)
+                self.kept[t.file] += 1
+            except OutputError:  # only --resume needs the kept copy; writing the run says more
+                pass
         except AttritionError as exc:
-            _failed(o, exc, prefix=f"series {name}: ")
+            self._failed(t.file, exc, prefix=f"series {name}: ")
         except Exception as exc:  # a task failed twice for another reason (e.g. a lost worker)
+            # Resuming may well succeed: the finished tasks are kept.
             _failed(o, AttritionError(f"{type(exc).__name__}: {exc}"),
                     prefix=f"series {name}: task failed twice: ")  # fmt: skip
+            self._release(t.file)
         self.finish(t.file)
 
     def finish(self, i: int) -> None:
@@ -303,12 +344,27 @@ class _Batch:
             assert o.run_dir is not None
             write_run(result, o.run_dir, force=self.force, charts=self.charts)
         except AttritionError as exc:
-            _failed(o, exc)
+            self._failed(i, exc)
             return
         shutil.rmtree(self.partial[i], ignore_errors=True)
+        self.kept[i] = 0
+        self._release(i)
         o.headline = headline(result)
         o.reported_by = result.reported_by
         o.seconds = time.perf_counter() - self.started[i]
+
+    def _failed(self, i: int, exc: AttritionError, prefix: str = "") -> None:
+        """File `i` failed for a reason resuming cannot fix: its kept tasks go too."""
+        _failed(self.outcomes[i], exc, prefix)
+        shutil.rmtree(self.partial[i], ignore_errors=True)
+        self.kept[i] = 0
+        self._release(i)
+
+    def _release(self, i: int) -> None:
+        """Let go of file `i`'s run directory (its lock)."""
+        stack = self.held.pop(i, None)
+        if stack is not None:
+            stack.close()
 
 
 def _failed(o: Outcome, exc: AttritionError, prefix: str = "") -> None:

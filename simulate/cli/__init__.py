@@ -9,13 +9,15 @@ exit status in :mod:`.exits` (2 for usage errors, 1 otherwise; see
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..about import __version__
 from .backtest import backtest_cmd
 from .check import check_cmd
 from .compare import compare_cmd
-from .exits import Command
+from .exits import Command, silence_stdout
 from .explain import explain_cmd
 from .fetch import fetch_cmd
 from .fit import fit_cmd
@@ -61,4 +63,16 @@ for _command in COMMANDS:
 
 def main() -> None:
     """Entry point of the `attrition` console script."""
-    cli(prog_name="attrition")
+    try:
+        cli(prog_name="attrition")
+    except SystemExit as exc:
+        # Flushed here, where a failure can still be reported, not at interpreter exit.
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            silence_stdout()
+        except OSError as error:
+            click.echo(f"Error: standard output: {error.strerror or error}", err=True)
+            silence_stdout()
+            raise SystemExit(exc.code or 1) from None
+        raise

@@ -6,7 +6,7 @@ from datetime import date
 
 import click
 
-from ..outputs.atomic import check_target
+from ..outputs.atomic import reserve
 from .exits import Command
 from .options import ProgressBar, model_kinds, parse_date, series_names, shown
 
@@ -78,13 +78,15 @@ def backtest_cmd(
     )  # fmt: skip
     if not plan.origins:
         raise click.BadParameter("no origin between --start and --end leaves a full horizon")
-    check_target(plan.out, force=force, directory=True)  # before any fitting
-    with ProgressBar("backtesting", quiet=quiet) as bar:
-        bar.start(len(plan.origins) * len(plan.series))
-        result = run_backtest(plan, progress=bar.update)
-    write_backtest(result, plan.out, reference_model=plan.reference_model, force=force,
-                   charts=charts, config=plan.config, data=plan.data,
-                   policy=plan.policy)  # fmt: skip
+    # Held from the check, before any fitting, to the rename: a second backtest into the same
+    # folder fails at once, and an unwritable folder is found before the work.
+    with reserve(plan.out, force=force, directory=True):
+        with ProgressBar("backtesting", quiet=quiet) as bar:
+            bar.start(len(plan.origins) * len(plan.series))
+            result = run_backtest(plan, progress=bar.update)
+        write_backtest(result, plan.out, reference_model=plan.reference_model, force=force,
+                       charts=charts, config=plan.config, data=plan.data,
+                       policy=plan.policy)  # fmt: skip
     if not quiet:
         click.echo(f"{plan.out}: {len(result.origins)} origins x {len(plan.series)} series in "
                    f"{result.seconds:.1f} s")  # fmt: skip

@@ -61,12 +61,15 @@ def run_cmd(files: tuple[str, ...], quiet: bool, **kw: Any) -> None:
     """
     from ..batch import run_batch
 
+    kept: list[int] = []
     try:
         with ProgressBar("simulating", quiet=quiet) as bar:
-            outcomes = run_batch(files, progress=bar.update, on_total=bar.start, **kw)
+            outcomes = run_batch(
+                files, progress=bar.update, on_total=bar.start, on_interrupt=kept.append, **kw
+            )
     except KeyboardInterrupt:
         # Run directories are renamed into place only when complete: nothing half-written.
-        click.echo("\ninterrupted: runs not yet written were abandoned", err=True)
+        click.echo(f"\n{_interrupted(kept[0] if kept else 0)}", err=True)
         sys.exit(130)
     for o in outcomes:
         if o.error is None:
@@ -84,7 +87,8 @@ def run_cmd(files: tuple[str, ...], quiet: bool, **kw: Any) -> None:
     code = max((o.exit_code for o in outcomes), default=0)
     if code:
         failed = sum(o.error is not None for o in outcomes)
-        click.echo(f"{failed} of {len(outcomes)} scenario files failed", err=True)
+        if len(outcomes) > 1:  # one file: its error line says it all
+            click.echo(f"{failed} of {len(outcomes)} scenario files failed", err=True)
         sys.exit(code)
 
 
@@ -97,6 +101,15 @@ def _report_resume(o: Outcome) -> None:
         n = o.discarded
         click.echo(f"{o.run_dir}: {n} kept result{'s' * (n != 1)} did not match and "
                    f"{'were' if n != 1 else 'was'} recomputed", err=True)  # fmt: skip
+
+
+def _interrupted(kept: int) -> str:
+    if not kept:
+        return "interrupted: runs not yet written were abandoned"
+    tasks = "task is" if kept == 1 else "tasks are"
+    return (
+        f"interrupted; {kept} finished {tasks} kept: run the same command with --resume to continue"
+    )
 
 
 def _render_headline(run_dir: Path | None, frame: pl.DataFrame, reporter: str, secs: float) -> str:

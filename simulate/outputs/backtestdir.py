@@ -168,7 +168,9 @@ def write_backtest(
     Raises
     ------
     OutputExistsError
-        `out_dir` exists and `force` is false.
+        `out_dir` exists and `force` is false, or another process is writing it.
+    OutputError
+        A file-system error; nothing is left behind then.
     """
     target = Path(out_dir)
     with building_dir(target, force=force) as tmp:

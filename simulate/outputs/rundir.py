@@ -153,7 +153,11 @@ def write_run(
     Raises
     ------
     OutputExistsError
-        `out_dir` exists and `force` is false.
+        `out_dir` exists and `force` is false, another process is writing it, or it appeared
+        while this one was written.
+    OutputError
+        A file-system error (``{out_dir}/projections.csv: No space left on device``); nothing
+        is left behind then, and an existing `out_dir` is as it was.
     RunInvalidError
         The new files failed validation (nothing is written then).
     """

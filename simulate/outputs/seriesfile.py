@@ -22,7 +22,7 @@ import polars as pl
 from ..about import CAVEAT
 from ..data import DataPolicy, ReportedData, apply_policy
 from . import provenance
-from .atomic import atomic_write, check_target
+from .atomic import atomic_write, reserve
 
 __all__ = ["SeriesFile", "series_table", "series_manifest", "write_series"]
 
@@ -82,16 +82,22 @@ def write_series(
     OutputExistsError
         `out` or ``<out>.provenance.json`` exists (and not `force`) or is a directory; nothing
         is written then.
+    OutputError
+        A file-system error (``{out}: No space left on device``); nothing is left then.
     """
-    table = series_table(datasets, policy)
     target, side = Path(out), Path(f"{out}.provenance.json")
-    # Both targets are checked before either is written, so a refusal never leaves half a result.
-    for path in (target, side):
-        check_target(path, force=force, directory=False)
-    if str(out).lower().endswith(".parquet"):
-        atomic_write(target, lambda p: table.write_parquet(p), force=force)
-    else:
-        atomic_write(target, table.write_csv(), force=force)
-    doc = series_manifest(datasets, policy, target, table.height)
-    atomic_write(side, json.dumps(doc, indent=2) + "\n", force=force)
+    # Both targets are held and checked before anything is computed or written, so a refusal
+    # never leaves half a result; a failure writing the second removes the first.
+    with reserve(target, force=force, directory=False), reserve(side, force=force, directory=False):
+        table = series_table(datasets, policy)
+        if str(out).lower().endswith(".parquet"):
+            atomic_write(target, lambda p: table.write_parquet(p), force=force)
+        else:
+            atomic_write(target, table.write_csv(), force=force)
+        try:
+            doc = series_manifest(datasets, policy, target, table.height)
+            atomic_write(side, json.dumps(doc, indent=2) + "\n", force=force)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
     return SeriesFile(target, side, table.height)
