@@ -51,6 +51,8 @@ class Outcome:
     skipped: bool = False
     #: With ``resume``: tasks whose results were kept from an interrupted run.
     resumed_tasks: int = 0
+    #: Parts of the file the data left without effect (:attr:`Prepared.warnings`).
+    warnings: tuple[str, ...] = ()
 
 
 def expand(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -144,6 +146,7 @@ def run_batch(
     for i, sf in parsed.items():
         try:
             prepared[i] = prepare(sf, seed=seed, paths=paths, cache=cache)
+            outcomes[i].warnings = prepared[i].warnings
         except AttritionError as exc:
             _failed(outcomes[i], exc)
     batch = _Batch(outcomes, prepared, Path(out), samples, force or resume, charts)

@@ -65,6 +65,8 @@ def run_cmd(files: tuple[str, ...], quiet: bool, **kw: Any) -> None:
         click.echo("\ninterrupted: runs not yet written were abandoned", err=True)
         sys.exit(130)
     for o in outcomes:
+        for line in o.warnings:
+            click.echo(f"Warning: {line}", err=True)
         if o.error is not None:
             click.echo(f"Error: {o.error}", err=True)
         elif o.skipped:
