@@ -272,11 +272,12 @@ def _one_series(part: pl.DataFrame, *, series: str, kind: Kind, file: str) -> pl
         n_dec = int((steps < 0).sum())
         if n_dec > max(2, MAX_DECREASE_SHARE * n_steps):
             drop = part.filter(steps < 0).row(0, named=True)
+            largest = -int(steps.drop_nulls().to_numpy().min())
             raise DataError(
                 file,
                 f"{drop['where']}, {series!r}",
                 f"cumulative totals decrease on {n_dec} of {n_steps} steps (first on "
-                f"{drop['date']}; the largest fall is {-int(steps.min() or 0):,d}): totals "
+                f"{drop['date']}; the largest fall is {largest:,d}): totals "
                 "with errors; expected totals that only go down for rare corrections (fix the "
                 "file, or if the column holds daily counts read it with kind='daily' / "
                 "--kind daily)",
