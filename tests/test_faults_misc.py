@@ -197,3 +197,94 @@ def test_no_warnings_when_everything_takes_effect(tmp_path: Path) -> None:
     path.write_text(_ASOF.replace("as_of = 2026-06-01\n", "").replace("2025-06-30", "2026-01-05"))
     prepared = pipeline.prepare(path)
     assert prepared.warnings == ()
+
+
+# --------------------------------------------------------------------------- backtest folders
+
+_BACKTEST = ["backtest", "example", "--series", "personnel", "--models", "naive", "--every",
+             "60", "--horizon", "30", "--paths", "100", "--start", "2025-06-01", "-q"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def backtests(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two backtests from the same command (the first with charts), one with another seed."""
+    root = tmp_path_factory.mktemp("backtests")
+    runner = CliRunner()
+    out = {"a": root / "a", "b": root / "b", "seed": root / "seed"}
+    for key, extra in (("a", []), ("b", []), ("seed", ["--seed", "5"])):
+        got = runner.invoke(cli, [*_BACKTEST, "--out", str(out[key]), *extra])
+        assert got.exit_code == 0, got.output
+    return out
+
+
+def test_validate_checks_a_backtest_folder(backtests: dict[str, Path], tmp_path: Path) -> None:
+    got = CliRunner().invoke(cli, ["validate", str(backtests["a"])])
+    # Before: "not a valid manifest (TypeError: string indices must be integers ...)".
+    assert got.exit_code == 0, got.output
+    assert got.output.strip() == f"{backtests['a']}: valid"
+    # and it is real validation: files, hashes and the tables' rules
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for f in backtests["a"].iterdir():
+        (bad / f.name).write_bytes(f.read_bytes())
+    lines = (bad / "scores.csv").read_text(encoding="utf-8").splitlines()
+    fields = lines[1].split(",")
+    fields[-2] = "1.5"  # the PIT value of the first row
+    lines[1] = ",".join(fields)
+    (bad / "scores.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (bad / "pit.csv").unlink()
+    got = CliRunner().invoke(cli, ["validate", str(bad)])
+    assert got.exit_code == 1
+    assert f"{bad / 'scores.csv'}: SHA-256 differs from the manifest" in got.output
+    assert f"{bad / 'scores.csv'}: row 2: pit outside [0, 1]" in got.output
+    assert f"{bad / 'pit.csv'}: listed in the manifest but missing" in got.output
+    assert "Traceback" not in got.output and "TypeError" not in got.output
+
+
+def test_compare_two_identical_backtest_folders(backtests: dict[str, Path]) -> None:
+    got = CliRunner().invoke(cli, ["compare", str(backtests["a"]), str(backtests["b"])])
+    # Before: exit 2, "pit.csv: cannot compare: 9 rows share their key columns".
+    assert got.exit_code == 0, got.output
+    assert "SAME within the tolerance" in got.output
+    assert "pit.csv: same" in got.output and "scores.csv: same" in got.output
+
+
+def test_compare_backtest_folders_that_differ(backtests: dict[str, Path]) -> None:
+    got = CliRunner().invoke(cli, ["compare", str(backtests["b"]), str(backtests["seed"])])
+    assert got.exit_code == 1, got.output
+    assert "seed: 0 -> 5" in got.output
+    assert "scores.csv: 576 of 576 rows differ" in got.output
+    # rows are aligned on what identifies them, so a count that changed is a value that differs
+    assert "pit.csv: " in got.output and "0 rows only in A, 0 only in B" in got.output
+
+
+# --------------------------------------------------------------------------- fit --model all
+
+
+def test_fit_all_scores_analog_as_it_forecasts() -> None:
+    got = CliRunner().invoke(cli, ["fit", "example", "--model", "all", "--format", "json"])
+    assert got.exit_code == 0, got.output
+    pinball = {f["model"]["kind"]: f["pinball"] for f in json.loads(got.output)["fits"]}
+    # Before: analog was scored by the 56 days it keeps to seed its levels, which are exactly
+    # what bootstrap resamples: the two losses were equal by construction.
+    assert pinball["analog"] != pytest.approx(pinball["bootstrap"], rel=1e-3)
+    text = CliRunner().invoke(cli, ["fit", "example", "--model", "all"]).output
+    assert "one-day-ahead forecasts, refitted each day" in text
+
+
+def test_analog_one_step_quantiles_are_its_forecast_of_the_next_day() -> None:
+    from simulate.models import DailySeries, ModelSpec, daily_series, fit
+    from simulate.models.analog import one_step_quantiles
+
+    s = daily_series(load("example"), "personnel")
+    levels = np.array([0.1, 0.5, 0.9])
+    q = one_step_quantiles(ModelSpec("analog"), s, 3, levels)
+    assert q.shape == (3, 3) and np.all(np.diff(q, axis=1) >= 0)
+    # the last row is the forecast made the day before the last day: refit there and compare
+    # with the model's own simulated first day
+    spec = ModelSpec("analog")
+    n = len(s.y) - 1
+    head = DailySeries(s.name, s.source, s.reported_by, s.start, s.y[:n],
+                       int(s.last_total - s.y[n:].sum()), s.granularity)  # fmt: skip
+    first_day = fit(spec, head).simulate(1, 20_000, seed=3)[0][0]
+    assert np.quantile(first_day, levels) == pytest.approx(q[-1], rel=0.03)
