@@ -184,7 +184,7 @@ def last_effective_day(adj: Adjustment) -> date | None:
 
     Examples
     --------
-    >>> last_effective_day(Surge(date(2026, 1, 1), 10))
+    >>> last_effective_day(Surge(date(2026, 1, 1), 10, 0.5))
     datetime.date(2026, 1, 10)
     >>> last_effective_day(Decay(30.0, date(2026, 1, 1))) is None
     True
