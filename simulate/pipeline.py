@@ -244,10 +244,12 @@ def ineffective(
         for j, adj in enumerate(sc.adjust):
             stop = last_effective_day(adj)
             if first is not None and stop is not None and stop < first:
+                # a sweep replaces its template by its expansions: positions then no longer
+                # match the file's, the scenario's name does
+                where = f"scenario[{i}]" if not sf.swept else f"scenario {sc.name!r}"
                 out.append(
-                    f"{sf.source}: scenario[{i}].adjust[{j}]: {adj.type} of scenario "
-                    f"{sc.name!r} ends on {stop}, before the first projected day {first}; "
-                    "it changes nothing"
+                    f"{sf.source}: {where}.adjust[{j}]: {adj.type} of scenario {sc.name!r} "
+                    f"ends on {stop}, before the first projected day {first}; it changes nothing"
                 )
     return tuple(out)
 
