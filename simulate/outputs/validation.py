@@ -1,7 +1,8 @@
 """Validation of run directories: every check a run directory must pass.
 
 :func:`validate_run` checks a directory the way the scenario hubs check submissions: the
-manifest and the files it lists (SHA-256, row counts), then each table's own rules. It
+manifest and the files it lists (SHA-256, row counts), then each table's own rules; a
+backtest directory (:mod:`simulate.outputs.backtestdir`) by the rules of its tables. It
 returns the problems as lines naming the file, the first offending row and what is wrong;
 :func:`simulate.outputs.rundir.write_run` refuses to publish a run with any, and ``attrition
 validate`` prints them.
@@ -43,6 +44,8 @@ def validate_run(run_dir: str | os.PathLike[str]) -> list[str]:
     by level; cumulative quantiles non-decreasing over the horizon and at or above the last
     reported total; target end date = origin + horizon; the ``reported_by`` column matches the
     manifest; probabilities in [0, 1]; sample trajectories non-negative and non-decreasing.
+    A backtest directory (manifest ``tool`` = :data:`BACKTEST_TOOL`) is checked by its own
+    rules: its manifest and files, then ``scores.csv``, ``summary.csv`` and ``pit.csv``.
 
     Returns
     -------
