@@ -288,3 +288,21 @@ def test_analog_one_step_quantiles_are_its_forecast_of_the_next_day() -> None:
                        int(s.last_total - s.y[n:].sum()), s.granularity)  # fmt: skip
     first_day = fit(spec, head).simulate(1, 20_000, seed=3)[0][0]
     assert np.quantile(first_day, levels) == pytest.approx(q[-1], rel=0.03)
+
+
+def test_an_invalid_backtest_is_never_moved_into_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simulate.errors import RunInvalidError
+    from simulate.outputs import backtestdir
+    from simulate.pipeline import plan_backtest, run_backtest
+
+    plan = plan_backtest(["example"], series=["personnel"], models=["naive"], every=60,
+                         horizon=30, n_paths=100, start=None)  # fmt: skip
+    result = run_backtest(plan)
+    real = backtestdir.summarise
+    monkeypatch.setattr(backtestdir, "summarise", lambda s: real(s).with_columns(cov80=pl.lit(1.5)))
+    target = tmp_path / "bt"
+    with pytest.raises(RunInvalidError, match=r"cov80 outside \[0, 1\]"):
+        backtestdir.write_backtest(result, target, reference_model="naive", charts=False)
+    assert not target.exists() and list(tmp_path.iterdir()) == []
