@@ -47,7 +47,12 @@ from .evaluation.selection import choose_model
 from .fingerprint import file_sha256
 from .models import DailySeries, FittedModel, ModelSpec, daily_series, fit
 from .rng import name_key, paths_seed, seed_sequence
-from .scenarios import ScenarioFile, adjustment_factors, load_scenario_file
+from .scenarios import (
+    ScenarioFile,
+    adjustment_factors,
+    last_effective_day,
+    load_scenario_file,
+)
 
 __all__ = [
     "Prepared",
@@ -83,6 +88,10 @@ class Prepared:
         One prepared daily series per requested series, in the file's order.
     seed, paths
         Resolved seed and number of paths (the file's, unless overridden).
+    warnings
+        One line each, ``{file}: {key}: {what}``: parts of the file that the data make
+        ineffective (``run.as_of`` after the last reported day, an adjustment that ends before
+        the first projected day). The CLI prints them and the manifest records them.
     """
 
     scenario_file: ScenarioFile
@@ -91,6 +100,7 @@ class Prepared:
     series: tuple[DailySeries, ...]
     seed: int
     paths: int
+    warnings: tuple[str, ...] = ()
 
     def horizon(self, s: DailySeries) -> int:
         """Days to project after the series' last report used."""
@@ -140,6 +150,11 @@ class RunResult:
     @property
     def reported_by(self) -> str:
         return self.prepared.data.reported_by
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The prepared file's warnings (see :attr:`Prepared.warnings`)."""
+        return self.prepared.warnings
 
 
 def data_ref(sf: ScenarioFile) -> str:
@@ -194,10 +209,49 @@ def prepare(
         series=series,
         seed=sf.run.seed if seed is None else seed,
         paths=sf.run.paths if paths is None else paths,
+        warnings=ineffective(sf, data, series),
     )
     for s in series:
         prepared.horizon(s)  # a bad end date fails before any work
     return prepared
+
+
+def ineffective(
+    sf: ScenarioFile, data: ReportedData, series: Sequence[DailySeries]
+) -> tuple[str, ...]:
+    """What the file asks for that these figures leave without effect, one line each.
+
+    ``run.as_of`` after a series' last reported day (the origin is then that day, not
+    ``as_of``), and an adjustment whose last effective day
+    (:func:`~simulate.scenarios.last_effective_day`) is before the first projected day of
+    every series: both used to be ignored without a word.
+    """
+    out: list[str] = []
+    as_of = sf.run.as_of
+    if as_of is not None:
+        past: dict[date, list[str]] = {}
+        for s in series:
+            last = data.series(s.name).get_column("date").max()
+            if isinstance(last, date) and last < as_of:
+                past.setdefault(last, []).append(s.name)
+        for last, names in past.items():
+            out.append(
+                f"{sf.source}: run.as_of: {as_of} is after the last reported day {last} of "
+                f"{', '.join(names)}; the origin is {last}"
+            )
+    first = min(s.end for s in series) + timedelta(days=1) if series else None
+    for i, sc in enumerate(sf.scenarios):
+        for j, adj in enumerate(sc.adjust):
+            stop = last_effective_day(adj)
+            if first is not None and stop is not None and stop < first:
+                # a sweep replaces its template by its expansions: positions then no longer
+                # match the file's, the scenario's name does
+                where = f"scenario[{i}]" if not sf.swept else f"scenario {sc.name!r}"
+                out.append(
+                    f"{sf.source}: {where}.adjust[{j}]: {adj.type} of scenario {sc.name!r} "
+                    f"ends on {stop}, before the first projected day {first}; it changes nothing"
+                )
+    return tuple(out)
 
 
 def project_series(

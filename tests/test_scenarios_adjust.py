@@ -20,6 +20,7 @@ from simulate.scenarios import (
     Uniform,
     adjustment_factors,
     factor_draw_spec,
+    last_effective_day,
 )
 
 DAYS = np.arange("2026-01-01", "2026-01-21", dtype="datetime64[D]")  # 20 days
@@ -117,3 +118,25 @@ def test_draw_spec_describes_what_to_draw() -> None:
         FactorDraw("adjust[0].from", "uniform", {"lo": 1, "hi": 2}),
         FactorDraw("adjust[0].to", "lognormal", {"median": 2, "sd_log": 0.5}),
     )
+
+
+def test_last_effective_day_agrees_with_the_factors() -> None:
+    """After its last effective day an adjustment's factor is 1 (or it has none: it never
+    stops), so `pipeline.prepare` can warn that one ending before the origin changes nothing."""
+    cases = [
+        Multiply(0.5, date(2026, 1, 3), date(2026, 1, 6)),
+        Surge(date(2026, 1, 3), 4, 0.5),
+        Multiply(0.5, date(2026, 1, 3)),
+        Ramp(1.0, 2.0, date(2026, 1, 2), date(2026, 1, 5)),
+        Decay(5.0, date(2026, 1, 3)),
+        Ceasefire(date(2026, 1, 3), 0.1),
+    ]
+    for adj in cases:
+        f = factors(adj)[:, 0]
+        last = last_effective_day(adj)
+        if last is None:
+            assert f[-1] != 1.0, adj
+        else:
+            after = np.datetime64(last, "D") < DAYS
+            assert last == date(2026, 1, 6), adj
+            assert np.all(f[after] == 1.0) and f[~after][-1] != 1.0, adj

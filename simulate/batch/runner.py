@@ -58,6 +58,8 @@ class Outcome:
     #: With ``resume``: why the existing run directory was made again (None: there was none,
     #: or it was complete and left alone).
     redone: str | None = None
+    #: Parts of the file the data left without effect (:attr:`Prepared.warnings`).
+    warnings: tuple[str, ...] = ()
 
 
 def expand(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -170,6 +172,7 @@ def run_batch(
         for i, sf in parsed.items():
             try:
                 prepared[i] = prepare(sf, seed=seed, paths=paths, cache=cache)
+                outcomes[i].warnings = prepared[i].warnings
             except AttritionError as exc:
                 _failed(outcomes[i], exc)
                 shutil.rmtree(partial.partial_dir(Path(out), sf.run.name), ignore_errors=True)

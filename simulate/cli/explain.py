@@ -29,6 +29,8 @@ def explain_cmd(file: str, seed: int | None, cache: str | None) -> None:
     from ..pipeline import EXPLAIN_PATHS, explain, prepare
 
     prepared = prepare(Path(file), seed=seed, cache=cache)
+    for line in prepared.warnings:
+        click.echo(f"Warning: {line}", err=True)
     models, table = explain(prepared)
     sf = prepared.scenario_file
     reporter = prepared.data.reported_by

@@ -101,8 +101,11 @@ def _render_comparison(docs: list[dict[str, Any]]) -> str:
             "local-trend": "AIC on the log scale: not comparable with count models",
             "bootstrap": "no likelihood",
             "naive": "no likelihood",
-            "analog": "no likelihood; in-sample pinball of its last 56 days",
+            "analog": "no likelihood; one-day-ahead forecasts, refitted each day",
         }.get(kind, "")
         lines.append(f"  {kind:<14}{g(d['aic']):>14}{d['pinball']:>12.2f}   {note}")
-    lines.append("  pinball: in-sample mean pinball loss over the 23 hub quantile levels")
+    lines.append(
+        "  pinball: mean pinball loss over the 23 hub quantile levels on the window's days "
+        "(naive, bootstrap, analog: each day against their forecast from the days before it)"
+    )
     return "\n".join(lines)

@@ -72,6 +72,8 @@ def run_cmd(files: tuple[str, ...], quiet: bool, **kw: Any) -> None:
         click.echo(f"\n{_interrupted(kept[0] if kept else 0)}", err=True)
         sys.exit(130)
     for o in outcomes:
+        for line in o.warnings:
+            click.echo(f"Warning: {line}", err=True)
         if o.error is None:
             _report_resume(o)
         if o.error is not None:

@@ -14,7 +14,10 @@ __all__ = ["validate_cmd"]
 @click.command("validate", cls=Command)
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(), metavar="RUN_DIR...")
 def validate_cmd(run_dirs: tuple[str, ...]) -> None:
-    """Check run directories as the scenario hubs check submissions (exit 1 if any fails)."""
+    """Check run directories as the scenario hubs check submissions (exit 1 if any fails).
+
+    A backtest directory is checked too: its manifest, files and hashes, and its tables.
+    """
     from ..outputs.rundir import validate_run
 
     bad = 0

@@ -17,7 +17,16 @@ import polars as pl
 
 from ..errors import CompareError
 
-__all__ = ["SUFFIX", "Aligned", "align", "default_keys", "harmonise", "key_columns"]
+__all__ = [
+    "SUFFIX",
+    "TABLE_KEYS",
+    "Aligned",
+    "align",
+    "default_keys",
+    "harmonise",
+    "key_columns",
+    "known_keys",
+]
 
 #: Suffix of B's compared columns in :attr:`Aligned.both` (A's keep their names).
 SUFFIX = "__b"
@@ -26,6 +35,31 @@ _IN_B = "__in_b"
 _HUB_VALUE = "value"
 #: Columns of hub tables that are derived from ``value`` and so are not keys.
 _DERIVED = ("value_date",)
+
+
+#: The key columns of the tables of a backtest directory (:mod:`simulate.outputs.backtestdir`),
+#: by file name. Their default keys (every column that is not floating-point) would take
+#: counts such as ``n`` for keys: two identical backtests could not even be aligned (rows of
+#: ``pit.csv`` share their series, model, target and count) and a changed count would show as
+#: rows only one side has instead of a value that differs.
+TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "scores.csv": ("origin", "series", "model", "target", "horizon", "scale"),
+    "summary.csv": ("series", "model", "group"),
+    "pit.csv": ("series", "model", "target", "bin_start"),
+}
+
+
+def known_keys(name: str, a: pl.DataFrame, b: pl.DataFrame) -> list[str] | None:
+    """The key columns of a known table called `name` (:data:`TABLE_KEYS`) when both sides
+    have them and are not hub tables (a run's ``summary.csv`` has a ``value`` column); else
+    ``None`` (use :func:`default_keys`)."""
+    keys = TABLE_KEYS.get(name)
+    if keys is None:
+        return None
+    for frame in (a, b):
+        if _HUB_VALUE in frame.columns or not set(keys) <= set(frame.columns):
+            return None
+    return list(keys)
 
 
 def default_keys(frame: pl.DataFrame) -> list[str]:

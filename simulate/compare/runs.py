@@ -25,6 +25,7 @@ import polars as pl
 
 from .. import fingerprint
 from ..errors import CompareError
+from .alignment import known_keys
 from .files import (
     MANIFEST,
     is_table,
@@ -121,9 +122,8 @@ def _compare_file(
         if rules.tolerance is not None:  # per row; derived columns left out
             ta, tb, rtol, atol = rules.tolerance.prepare(name, ta, tb)
         labels = (str(pa), str(pb))
-        diff = compare_tables(
-            ta, tb, keys=rules.keys, rtol=rtol, atol=atol, top=rules.top, labels=labels
-        )
+        keys = rules.keys if rules.keys is not None else known_keys(name, ta, tb)
+        diff = compare_tables(ta, tb, keys=keys, rtol=rtol, atol=atol, top=rules.top, labels=labels)
         return FileComparison(name, kind, "same" if diff.same else "differs", table=diff)
     if kind == "manifest":
         fields = manifest_differences(

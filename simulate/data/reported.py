@@ -59,6 +59,12 @@ TABLE_SCHEMA: dict[str, pl.DataType] = {
 #: this share of its steps *and* on at most a quarter as many steps as it increases.
 MAX_DECREASE_SHARE = 0.02
 
+#: A column that falls more often is still read as cumulative totals (with errors) when it
+#: falls on at most this many steps per rising step and its median value is at least
+#: MIN_LEVEL_TO_STEP times its median non-zero change (see :func:`detect_kind`).
+MAX_FALLS_PER_RISE = 0.5
+MIN_LEVEL_TO_STEP = 20.0
+
 
 @dataclass(frozen=True)
 class FileRecord:
@@ -162,8 +168,14 @@ def detect_kind(values: pl.Series) -> Kind:
     The documented rule: a column is **cumulative** when, between consecutive reported dates,
     it decreases on at most 2% of steps (at least one decrease is always allowed, so a short
     file may hold one correction) *and* on at most a quarter as many steps as it increases
-    (official corrections make a few decreases normal). Otherwise it is **daily**. A column
-    that never changes is read as cumulative.
+    (official corrections make a few decreases normal). A column that never changes is read as
+    cumulative. A column that falls more often than that is still **cumulative** (a total with
+    errors, which reading then refuses) when it rises on at least twice as many steps as it
+    falls *and* its values are at least :data:`MIN_LEVEL_TO_STEP` times its typical change:
+    genuine daily counts fall about as often as they rise (on the General Staff series, 0.95
+    to 1.06 falls per rise) and change by about their own size from day to day (median value
+    at most 10 times the median change), while a total lowered by mistake on some days keeps
+    rising between the mistakes. Otherwise it is **daily**.
     """
     v = values.drop_nulls()
     steps = v.diff().drop_nulls()
@@ -176,7 +188,17 @@ def detect_kind(values: pl.Series) -> Kind:
         return "cumulative"
     if dec == 0 and inc == 0:
         return "cumulative"
+    if dec <= MAX_FALLS_PER_RISE * inc and _level_to_step(v, steps) >= MIN_LEVEL_TO_STEP:
+        return "cumulative"
     return "daily"
+
+
+def _level_to_step(values: pl.Series, steps: pl.Series) -> float:
+    """Median value over the median size of the non-zero changes (inf when nothing changes)."""
+    changes = steps.filter(steps != 0).abs()
+    if changes.len() == 0:
+        return float("inf")
+    return float(values.median() or 0) / float(changes.median() or 1)  # type: ignore[arg-type]
 
 
 def assemble(raw: pl.DataFrame, *, file: str, kinds: Mapping[str, Kind]) -> pl.DataFrame:
@@ -250,12 +272,15 @@ def _one_series(part: pl.DataFrame, *, series: str, kind: Kind, file: str) -> pl
         n_dec = int((steps < 0).sum())
         if n_dec > max(2, MAX_DECREASE_SHARE * n_steps):
             drop = part.filter(steps < 0).row(0, named=True)
+            largest = -int(steps.drop_nulls().to_numpy().min())
             raise DataError(
                 file,
                 f"{drop['where']}, {series!r}",
                 f"cumulative totals decrease on {n_dec} of {n_steps} steps (first on "
-                f"{drop['date']}); expected totals that only go down for rare corrections "
-                "(read the column as daily counts with kind='daily' / --kind daily)",
+                f"{drop['date']}; the largest fall is {largest:,d}): totals "
+                "with errors; expected totals that only go down for rare corrections (fix the "
+                "file, or if the column holds daily counts read it with kind='daily' / "
+                "--kind daily)",
             )
         out = part.with_columns(
             pl.col("value").alias("cumulative"), pl.col("value").diff().alias("daily")

@@ -40,7 +40,7 @@ from .series import DailySeries
 from .smalllinalg import rmatvec
 from .spec import ModelSpec
 
-__all__ = ["fit_analog", "analog_paths", "LEVEL_WINDOWS", "level_of"]
+__all__ = ["fit_analog", "analog_paths", "LEVEL_WINDOWS", "level_of", "one_step_quantiles"]
 
 #: Windows (days) whose means are averaged into the level.
 LEVEL_WINDOWS = (7, 14, 28, 56)
@@ -167,3 +167,46 @@ def fit_analog(spec: ModelSpec, s: DailySeries) -> FittedModel:
         path_inputs={"ratios": ratios, "weights": weights, "level": level, "tail": tail},
         empirical=tail,
     )
+
+
+def one_step_quantiles(
+    spec: ModelSpec, s: DailySeries, days: int, levels: np.ndarray
+) -> np.ndarray:
+    """Quantiles of the model's forecast of each of the last `days` figures of `s`, made the
+    day before it: shape ``(days, levels)``.
+
+    The model is refitted on the figures up to the day before each scored day; its forecast
+    of the next day is ``level * r_a(1) / m(1)`` for analog ``a`` with probability its weight
+    (what a path's first day is), so its quantiles are weighted quantiles, before rounding to
+    the granularity. Days whose history is too short for a fit get the first fit's forecast.
+    This is how :func:`simulate.models.compare` scores ``analog``: its own predictive
+    distribution, not the last 56 days it keeps to seed its paths' levels.
+    """
+    levels = np.asarray(levels, dtype=np.float64)
+    n = len(s.y)
+    out = np.full((days, levels.size), np.nan)
+    for i, t in enumerate(range(n - days, n)):
+        head = DailySeries(s.name, s.source, s.reported_by, s.start, s.y[:t],
+                           int(s.last_total - s.y[t:].sum()), s.granularity)  # fmt: skip
+        try:
+            p = fit_analog(spec, head).path_inputs if t > 0 else None
+        except ModelError:  # too little history before day t
+            p = None
+        if p is not None:
+            out[i] = _weighted_quantiles(p["level"] * p["ratios"][0], p["weights"], levels)
+    fitted = ~np.isnan(out[:, 0])
+    if not fitted.any():  # no day has history enough: the whole series' forecast, in-sample
+        p = fit_analog(spec, s).path_inputs
+        return np.broadcast_to(
+            _weighted_quantiles(p["level"] * p["ratios"][0], p["weights"], levels), out.shape
+        ).copy()
+    out[: int(np.argmax(fitted))] = out[int(np.argmax(fitted))]
+    return out
+
+
+def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """The smallest value whose cumulative weight reaches each level (inverse CDF)."""
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order])
+    idx = np.searchsorted(cum, levels * cum[-1], side="left")
+    return np.asarray(values[order][np.minimum(idx, values.size - 1)], dtype=np.float64)

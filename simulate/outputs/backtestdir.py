@@ -5,7 +5,8 @@
 ``reliability.png`` (nominal against empirical coverage per target), ``bands-<series>.png``
 (the reference model's 80% bands of the 30-day totals at every origin against what was reported) and
 ``manifest.json`` (:func:`simulate.outputs.provenance.manifest`). The directory is built beside
-its target and moved into place complete.
+its target, validated (:func:`simulate.outputs.validation.validate_run`) and moved into place
+complete and valid.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from matplotlib.figure import Figure
 
 from ..data.policy import DataPolicy
 from ..data.reported import ReportedData
+from ..errors import RunInvalidError
 from ..evaluation.backtest import BacktestResult, summarise
 from ..evaluation.scoring import INTERVALS
 from .atomic import building_dir
 from .charts import png_bytes
 from .provenance import data_block, describe_files, manifest
+from .validation import validate_run
 
 __all__ = ["pit_table", "render_summary", "write_backtest", "TARGET_GROUPS"]
 
@@ -171,6 +174,8 @@ def write_backtest(
         `out_dir` exists and `force` is false, or another process is writing it.
     OutputError
         A file-system error; nothing is left behind then.
+    RunInvalidError
+        The new files failed validation (nothing is written then).
     """
     target = Path(out_dir)
     with building_dir(target, force=force) as tmp:
@@ -215,4 +220,10 @@ def write_backtest(
             timings={"seconds": result.seconds},
         )
         (tmp / "manifest.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        problems = validate_run(tmp)
+        if problems:
+            raise RunInvalidError(
+                f"{target}: the backtest's own files failed validation ({len(problems)} "
+                f"problems); first: {problems[0]}"
+            )
     return target

@@ -59,6 +59,9 @@ def manifest(result: RunResult, files: dict[str, dict[str, Any]]) -> dict[str, A
         "as_of": None if sf.run.as_of is None else sf.run.as_of.isoformat(),
         "horizon": sf.run.horizon,
         "end": None if sf.run.end is None else sf.run.end.isoformat(),
+        # parts of the file the data left without effect (only present when there are some,
+        # so runs without any keep their manifests as they were)
+        **({"warnings": list(p.warnings)} if p.warnings else {}),
     }
     series = [
         {

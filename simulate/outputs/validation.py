@@ -1,7 +1,8 @@
 """Validation of run directories: every check a run directory must pass.
 
 :func:`validate_run` checks a directory the way the scenario hubs check submissions: the
-manifest and the files it lists (SHA-256, row counts), then each table's own rules. It
+manifest and the files it lists (SHA-256, row counts), then each table's own rules; a
+backtest directory (:mod:`simulate.outputs.backtestdir`) by the rules of its tables. It
 returns the problems as lines naming the file, the first offending row and what is wrong;
 :func:`simulate.outputs.rundir.write_run` refuses to publish a run with any, and ``attrition
 validate`` prints them.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +22,14 @@ import polars as pl
 from ..fingerprint import file_sha256
 from ..summaries import HUB_SCHEMA, SUMMARY_SCHEMA
 
-__all__ = ["validate_run", "MANIFEST", "CSV_NULL"]
+__all__ = ["validate_run", "MANIFEST", "CSV_NULL", "BACKTEST_TOOL"]
 
 #: The manifest's file name in a run directory.
 MANIFEST = "manifest.json"
 #: How a missing value is written in the run's CSV files.
 CSV_NULL = "NA"
+#: The ``tool`` of a backtest directory's manifest (:mod:`simulate.outputs.backtestdir`).
+BACKTEST_TOOL = "attrition backtest"
 
 
 def _read_csv(path: Path, schema: dict[str, Any]) -> pl.DataFrame:
@@ -40,6 +44,8 @@ def validate_run(run_dir: str | os.PathLike[str]) -> list[str]:
     by level; cumulative quantiles non-decreasing over the horizon and at or above the last
     reported total; target end date = origin + horizon; the ``reported_by`` column matches the
     manifest; probabilities in [0, 1]; sample trajectories non-negative and non-decreasing.
+    A backtest directory (manifest ``tool`` = :data:`BACKTEST_TOOL`) is checked by its own
+    rules: its manifest and files, then ``scores.csv``, ``summary.csv`` and ``pit.csv``.
 
     Returns
     -------
@@ -52,6 +58,8 @@ def validate_run(run_dir: str | os.PathLike[str]) -> list[str]:
     mpath = root / MANIFEST
     try:
         doc = json.loads(mpath.read_text(encoding="utf-8"))
+        if isinstance(doc, dict) and doc.get("tool") == BACKTEST_TOOL:
+            return _validate_backtest(root, doc)
         files = doc["outputs"]
         reporter = doc["reported_by"]
         series = {s["name"]: s for s in doc["series"]}
@@ -59,14 +67,7 @@ def validate_run(run_dir: str | os.PathLike[str]) -> list[str]:
         return [f"{mpath}: missing"]
     except (ValueError, KeyError, TypeError) as exc:
         return [f"{mpath}: not a valid manifest ({type(exc).__name__}: {exc})"]
-    problems: list[str] = []
-    for name, info in files.items():
-        path = root / name
-        if not path.is_file():
-            problems.append(f"{path}: listed in the manifest but missing")
-            continue
-        if file_sha256(path) != info.get("sha256"):
-            problems.append(f"{path}: SHA-256 differs from the manifest (changed after the run)")
+    problems = _listed_files(root, files)
     checks: list[tuple[str, Callable[[pl.DataFrame, str, dict[str, Any]], list[str]]]] = [
         ("projections.csv", _check_projections),
         ("contrasts.csv", _check_contrasts),
@@ -101,6 +102,135 @@ def validate_run(run_dir: str | os.PathLike[str]) -> list[str]:
     return problems
 
 
+def _listed_files(root: Path, files: dict[str, Any]) -> list[str]:
+    """Every file the manifest lists is there with its SHA-256."""
+    problems: list[str] = []
+    for name, info in files.items():
+        path = root / name
+        if not path.is_file():
+            problems.append(f"{path}: listed in the manifest but missing")
+            continue
+        if file_sha256(path) != info.get("sha256"):
+            problems.append(f"{path}: SHA-256 differs from the manifest (changed after the run)")
+    return problems
+
+
+# --------------------------------------------------------------------------- backtests
+
+#: A backtest directory's tables: column -> type, and the columns that may hold no value
+#: (the horizon bucket of totals, the skill of a model without its baseline).
+_BACKTEST_TABLES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
+    "scores.csv": (
+        {"origin": pl.Date, "series": pl.String, "model": pl.String, "target": pl.String,
+         "horizon": pl.Int64, "bucket": pl.String, "scale": pl.String,
+         **{c: pl.Float64 for c in ("observed", "median", "lo80", "hi80", "wis", "crps",
+                                    "ae_median", "cov50", "cov80", "cov95", "pit")},
+         "reported_by": pl.String},
+        ("bucket",),
+    ),
+    "summary.csv": (
+        {"series": pl.String, "model": pl.String, "group": pl.String, "n": pl.Int64,
+         **{c: pl.Float64 for c in ("wis", "crps", "mae_median", "cov50", "cov80", "cov95",
+                                    "skill", "skill_vs_bootstrap")},
+         "reported_by": pl.String},
+        ("skill", "skill_vs_bootstrap"),
+    ),
+    "pit.csv": (
+        {"series": pl.String, "model": pl.String, "target": pl.String, "bin_start": pl.Float64,
+         "bin_end": pl.Float64, "n": pl.Int64, "share": pl.Float64, "reported_by": pl.String},
+        (),
+    ),
+}  # fmt: skip
+
+
+def _validate_backtest(root: Path, doc: dict[str, Any]) -> list[str]:
+    """Check a backtest directory (:func:`simulate.outputs.backtestdir.write_backtest`): the
+    manifest and its files (SHA-256, row counts), then each table: no missing values, the
+    series, models, origins and horizons the manifest names, scores >= 0, coverages, PIT
+    values and shares in [0, 1], 80% bands around the median, PIT shares summing to 1."""
+    mpath = root / MANIFEST
+    try:
+        files = dict(doc["outputs"])
+        reporter = str(doc["reported_by"])
+        names: dict[str, list[Any]] = {
+            "series": [str(s) for s in doc["series"]],
+            "model": [str(m) for m in doc["models"]],
+            "origin": [date.fromisoformat(d) for d in doc["origins"]],
+        }
+        horizon = int(doc["horizon"])
+    except (ValueError, KeyError, TypeError) as exc:
+        return [f"{mpath}: not a valid backtest manifest ({type(exc).__name__}: {exc})"]
+    problems = _listed_files(root, files)
+    for name, (schema, optional) in _BACKTEST_TABLES.items():
+        path = root / name
+        if name not in files:
+            problems.append(f"{path}: not listed in the manifest")
+            continue
+        if not path.is_file():
+            continue
+        try:
+            frame = _read_csv(path, schema)
+        except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+            problems.append(f"{path}: unreadable ({str(exc).splitlines()[0]})")
+            continue
+        if frame.height != files[name].get("rows"):
+            problems.append(
+                f"{path}: {frame.height} rows; the manifest says {files[name].get('rows')}"
+            )
+        missing = [c for c in schema if c not in frame.columns]
+        if missing:
+            problems.append(f"{path}: missing columns {missing}")
+            continue
+        out = [
+            p
+            for c in schema
+            if c not in optional
+            for p in _rows(frame, pl.col(c).is_null(), f"missing {c}")
+        ]
+        out += _rows(frame, pl.col("reported_by") != reporter, f"reported_by is not {reporter!r}")
+        for col, allowed in names.items():
+            if col in frame.columns:
+                out += _rows(frame, ~pl.col(col).is_in(allowed), f"{col} not in the manifest")
+        out += _backtest_rules(name, frame, horizon)
+        problems += [f"{path}: {p}" for p in out]
+    return problems
+
+
+def _backtest_rules(name: str, frame: pl.DataFrame, horizon: int) -> list[str]:
+    """The rules of one backtest table beyond missing values and names."""
+    out: list[str] = []
+
+    def in_unit(*cols: str) -> None:
+        for c in cols:
+            out.extend(_rows(frame, ~pl.col(c).is_between(0.0, 1.0), f"{c} outside [0, 1]"))
+
+    if name == "scores.csv":
+        out += _rows(
+            frame, ~pl.col("horizon").is_between(1, horizon), f"horizon not in 1..{horizon}"
+        )
+        for c in ("wis", "crps", "ae_median"):
+            out += _rows(frame, pl.col(c) < 0, f"negative {c}")
+        in_unit("cov50", "cov80", "cov95", "pit")
+        out += _rows(
+            frame,
+            (pl.col("lo80") > pl.col("median")) | (pl.col("median") > pl.col("hi80")),
+            "median outside its 80% band",
+        )
+    elif name == "summary.csv":
+        out += _rows(frame, pl.col("n") < 1, "n < 1")
+        for c in ("wis", "crps", "mae_median"):
+            out += _rows(frame, pl.col(c) < 0, f"negative {c}")
+        in_unit("cov50", "cov80", "cov95")
+    else:
+        in_unit("bin_start", "bin_end", "share")
+        out += _rows(frame, pl.col("bin_start") >= pl.col("bin_end"), "bin_start >= bin_end")
+        out += _rows(frame, pl.col("n") < 1, "n < 1")
+        groups = ["series", "model", "target"]
+        total = frame.with_columns(total=pl.col("share").sum().over(groups))
+        out += _rows(total, (pl.col("total") - 1.0).abs() > 1e-9, "shares do not sum to 1")
+    return out
+
+
 def _rows(frame: pl.DataFrame, mask: pl.Expr, what: str) -> list[str]:
     """One problem naming the first offending row (1-based data row) and the count."""
     bad = frame.with_row_index("row").filter(mask)
@@ -109,7 +239,16 @@ def _rows(frame: pl.DataFrame, mask: pl.Expr, what: str) -> list[str]:
     first = bad.row(0, named=True)
     keys = ", ".join(
         f"{k}={first[k]}"
-        for k in ("scenario_id", "series", "target", "measure", "horizon", "output_type_id")
+        for k in (
+            "scenario_id",
+            "origin",
+            "series",
+            "model",
+            "target",
+            "measure",
+            "horizon",
+            "output_type_id",
+        )
         if k in first and first[k] is not None
     )
     return [f"row {first['row'] + 2}: {what} ({keys}; {bad.height} rows in all)"]

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ScenarioError
 from . import config
-from .adjust import adjustment_factors, factor_draw_spec
+from .adjust import adjustment_factors, factor_draw_spec, last_effective_day
 from .config import *  # noqa: F403 - the config types are the package's own
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ __all__ = [
     "parse_scenario",
     "factor_draw_spec",
     "adjustment_factors",
+    "last_effective_day",
     "scenario_json_schema",
 ]
 

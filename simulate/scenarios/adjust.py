@@ -22,7 +22,7 @@ the package is here and in :mod:`simulate.scenarios.config`; neither reads TOML.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from types import MappingProxyType
 from typing import TypeAlias
 
@@ -43,7 +43,7 @@ from .config import (
     Uniform,
 )
 
-__all__ = ["factor_draw_spec", "adjustment_factors"]
+__all__ = ["factor_draw_spec", "adjustment_factors", "last_effective_day"]
 
 
 def _factor_draw(name: str, factor: Factor) -> FactorDraw | None:
@@ -173,6 +173,27 @@ def adjustment_factors(
             during = (since >= 0) & (since < adj.days)
             out *= np.where(during, 1.0 + value(f"adjust[{j}].extra", adj.extra), 1.0)
     return out
+
+
+def last_effective_day(adj: Adjustment) -> date | None:
+    """The last day on which `adj` can change the intensity; ``None`` when it never stops.
+
+    Only a ``multiply`` with an ``end`` and a ``surge`` stop: a ramp keeps its ``to`` factor
+    after its end, a decay keeps decaying and a ceasefire holds (or breaks down per path).
+    An adjustment whose last day is before a projection's first day changes nothing there.
+
+    Examples
+    --------
+    >>> last_effective_day(Surge(date(2026, 1, 1), 10, 0.5))
+    datetime.date(2026, 1, 10)
+    >>> last_effective_day(Decay(30.0, date(2026, 1, 1))) is None
+    True
+    """
+    if isinstance(adj, Multiply):
+        return adj.end
+    if isinstance(adj, Surge):
+        return adj.start + timedelta(days=adj.days - 1)
+    return None
 
 
 def _day_number(d: date) -> int:
