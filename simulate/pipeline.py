@@ -29,12 +29,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from . import fingerprint
+from . import budget, fingerprint
 from .data import ReportedData, load
 from .data.policy import DataPolicy
 from .data.sources import SOURCES
 from .engine import Projection, scenario_draws, simulate_scenarios
-from .errors import ScenarioError
+from .errors import ScenarioError, SizeError
 from .evaluation.backtest import (
     BACKTEST_PATHS,
     DEFAULT_EVERY,
@@ -48,12 +48,15 @@ from .fingerprint import file_sha256
 from .models import DailySeries, FittedModel, ModelSpec, daily_series, fit
 from .rng import name_key, paths_seed, seed_sequence
 from .scenarios import ScenarioFile, adjustment_factors, load_scenario_file
+from .scenarios.config import MAX_HORIZON, MAX_PATHS
+from .scenarios.keys import HORIZON_UNIT
 
 __all__ = [
     "Prepared",
     "SeriesResult",
     "RunResult",
     "prepare",
+    "check_size",
     "project_series",
     "run",
     "explain",
@@ -104,6 +107,13 @@ class Prepared:
                 self.scenario_file.source,
                 "run.end",
                 f"must be after the last report used for {s.name} ({s.end}), got {run.end}",
+            )
+        if days > MAX_HORIZON:
+            raise ScenarioError(
+                self.scenario_file.source,
+                "run.end",
+                f"must be at most {MAX_HORIZON:,} {HORIZON_UNIT} after the last report used "
+                f"for {s.name} ({s.end}), got {run.end} ({days:,} days)",
             )
         return days
 
@@ -180,6 +190,8 @@ def prepare(
         raise ScenarioError(sf.source, "--seed", f"must be a whole number >= 0, got {seed!r}")
     if paths is not None and (isinstance(paths, bool) or not isinstance(paths, int) or paths < 1):
         raise ScenarioError(sf.source, "--paths", f"must be a whole number >= 1, got {paths!r}")
+    if paths is not None and paths > MAX_PATHS:
+        raise ScenarioError(sf.source, "--paths", f"must be at most {MAX_PATHS:,}, got {paths}")
     data = load(
         data_ref(sf), series=list(sf.data.series), reported_by=sf.data.reported_by, cache=cache
     )
@@ -198,6 +210,78 @@ def prepare(
     for s in series:
         prepared.horizon(s)  # a bad end date fails before any work
     return prepared
+
+
+def check_size(
+    prepared: Prepared, *, samples: int = 0, jobs: int = 1, remote: bool = False
+) -> budget.Estimate:
+    """Refuse, before any work, a run that cannot fit in the memory or time available.
+
+    Parameters
+    ----------
+    prepared
+        The prepared file (its paths, horizons, scenarios, levels and model).
+    samples, jobs, remote
+        Kept sample paths; worker processes; whether the tasks run on other machines (a Dask
+        scheduler), when only this process's share is checked. See
+        :func:`simulate.budget.estimate_run`.
+
+    Returns
+    -------
+    simulate.budget.Estimate
+        The run's estimated peak memory and time, when it fits.
+
+    Raises
+    ------
+    SizeError
+        One line naming the file and the key to change (``run.paths``, ``--paths``,
+        ``run.horizon`` or ``run.end``), what the run needs, what is available, and what
+        would fit.
+    """
+    sf = prepared.scenario_file
+    size = budget.RunSize(
+        paths=prepared.paths,
+        horizons=tuple(prepared.horizon(s) for s in prepared.series),
+        scenarios=len(sf.scenarios),
+        levels=len(sf.outputs.quantiles),
+        kind="auto" if sf.auto_model else sf.model.kind,
+        samples=samples,
+        thresholds=max((len(sf.outputs.thresholds_for(s.name)) for s in prepared.series),
+                       default=0),
+    )  # fmt: skip
+    memory, seconds = budget.available_memory(), budget.max_seconds()
+
+    def at(paths: int = size.paths, days: int | None = None, workers: int = jobs) -> budget.Estimate:
+        horizons = size.horizons if days is None else tuple(min(h, days) for h in size.horizons)
+        changed = replace(size, paths=paths, horizons=horizons)
+        return budget.estimate_run(changed, jobs=workers, remote=remote)
+
+    estimate = at()
+    why = budget.shortfall(estimate, memory=memory, seconds=seconds)
+    if why is None:
+        return estimate
+    limits = {"memory": memory, "seconds": seconds}
+    n = budget.largest(lambda k: at(paths=k), size.paths - 1, **limits)
+    if n >= 1:
+        key = "run.paths" if prepared.paths == sf.run.paths else "--paths"
+        message = f"{size.paths:,} paths: {why}; at most {n:,} paths fit"
+    else:
+        key = "run.horizon" if sf.run.horizon is not None else "run.end"
+        longest = max(size.horizons)
+        days = budget.largest(lambda d: at(paths=1, days=d), longest - 1, **limits)
+        message = f"{longest:,} days: {why}; " + (
+            f"at most {days:,} days fit" if days else "not even one day fits"
+        )
+    hints = []
+    if jobs > 1 and not remote:
+        fewer = budget.largest(lambda j: at(workers=j), jobs - 1, **limits)
+        if fewer >= 1:
+            hints.append(f"--jobs {fewer}")
+    if estimate.bytes > (memory or estimate.bytes):
+        hints.append("--executor dask with a scheduler on machines with more memory")
+    else:
+        hints.append("more --jobs, or --executor dask")
+    raise SizeError(sf.source, key, f"{message} (or use {' or '.join(hints)})")
 
 
 def project_series(
@@ -311,6 +395,7 @@ def run(
     """
     t0 = time.perf_counter()
     prepared = prepare(scenario, seed=seed, paths=paths, cache=cache)
+    check_size(prepared, samples=samples)  # refuse what cannot fit, before any work
     t1 = time.perf_counter()
     results = tuple(
         project_series(prepared, i, samples=samples, progress=progress)

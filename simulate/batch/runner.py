@@ -20,7 +20,7 @@ import polars as pl
 from ..errors import AttritionError, ScenarioError, exit_code
 from ..outputs.atomic import check_target
 from ..outputs.rundir import write_run
-from ..pipeline import Prepared, RunResult, SeriesResult, merge_results, prepare
+from ..pipeline import Prepared, RunResult, SeriesResult, check_size, merge_results, prepare
 from ..scenarios import ScenarioFile, load_scenario_file
 from ..summaries import headline
 from . import partial
@@ -144,7 +144,11 @@ def run_batch(
     for i, sf in parsed.items():
         try:
             prepared[i] = prepare(sf, seed=seed, paths=paths, cache=cache)
+            # what cannot fit is refused now, before any task starts or any folder is made
+            check_size(prepared[i], samples=samples, jobs=jobs,
+                       remote=executor == "dask" and scheduler is not None)  # fmt: skip
         except AttritionError as exc:
+            prepared.pop(i, None)
             _failed(outcomes[i], exc)
     batch = _Batch(outcomes, prepared, Path(out), samples, force or resume, charts)
     to_run = batch.resume() if resume else list(batch.tasks)
