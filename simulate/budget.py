@@ -319,5 +319,5 @@ def largest(
             lo = mid
         else:
             hi = mid - 1
-    step = 10 ** max(len(str(lo)) - 2, 0)
+    step: int = 10 ** max(len(str(lo)) - 2, 0)
     return lo // step * step

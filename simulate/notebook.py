@@ -20,6 +20,7 @@ from .errors import ModelError
 from .evaluation.selection import choose_model
 from .models import MODEL_KINDS, DailySeries, ModelSpec, fit
 from .models.spec import HUB_QUANTILES
+from .pipeline import check_full_size
 
 __all__ = ["project"]
 
@@ -94,6 +95,12 @@ def project(
         (the daily figure) and ``cumulative`` (the total counted from the first given day), plus
         ``model`` and ``reported_by``.
 
+    Raises
+    ------
+    SizeError
+        `horizon` or `paths` beyond what fits in the memory or time available (see
+        :mod:`simulate.budget`), before anything is fitted: the message says what fits.
+
     Examples
     --------
     >>> import numpy as np
@@ -104,6 +111,8 @@ def project(
     >>> table.shape, table["date"].max()
     ((90, 7), datetime.date(2025, 3, 5))
     """
+    check_full_size(paths=paths, horizon=horizon, kind=model, file="project()",
+                    paths_key="paths", horizon_key="horizon")  # fmt: skip
     s = _series(dates, values, name, reported_by)
     if model == "auto":
         model, _ = choose_model(s, seed=seed)

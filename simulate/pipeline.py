@@ -57,6 +57,7 @@ __all__ = [
     "RunResult",
     "prepare",
     "check_size",
+    "check_full_size",
     "project_series",
     "run",
     "explain",
@@ -251,7 +252,9 @@ def check_size(
     )  # fmt: skip
     memory, seconds = budget.available_memory(), budget.max_seconds()
 
-    def at(paths: int = size.paths, days: int | None = None, workers: int = jobs) -> budget.Estimate:
+    def at(
+        paths: int = size.paths, days: int | None = None, workers: int = jobs
+    ) -> budget.Estimate:
         horizons = size.horizons if days is None else tuple(min(h, days) for h in size.horizons)
         changed = replace(size, paths=paths, horizons=horizons)
         return budget.estimate_run(changed, jobs=workers, remote=remote)
@@ -260,21 +263,22 @@ def check_size(
     why = budget.shortfall(estimate, memory=memory, seconds=seconds)
     if why is None:
         return estimate
-    limits = {"memory": memory, "seconds": seconds}
-    n = budget.largest(lambda k: at(paths=k), size.paths - 1, **limits)
+    n = budget.largest(lambda k: at(paths=k), size.paths - 1, memory=memory, seconds=seconds)
     if n >= 1:
         key = "run.paths" if prepared.paths == sf.run.paths else "--paths"
         message = f"{size.paths:,} paths: {why}; at most {n:,} paths fit"
     else:
         key = "run.horizon" if sf.run.horizon is not None else "run.end"
         longest = max(size.horizons)
-        days = budget.largest(lambda d: at(paths=1, days=d), longest - 1, **limits)
+        days = budget.largest(
+            lambda d: at(paths=1, days=d), longest - 1, memory=memory, seconds=seconds
+        )
         message = f"{longest:,} days: {why}; " + (
             f"at most {days:,} days fit" if days else "not even one day fits"
         )
     hints = []
     if jobs > 1 and not remote:
-        fewer = budget.largest(lambda j: at(workers=j), jobs - 1, **limits)
+        fewer = budget.largest(lambda j: at(workers=j), jobs - 1, memory=memory, seconds=seconds)
         if fewer >= 1:
             hints.append(f"--jobs {fewer}")
     if estimate.bytes > (memory or estimate.bytes):
@@ -282,6 +286,48 @@ def check_size(
     else:
         hints.append("more --jobs, or --executor dask")
     raise SizeError(sf.source, key, f"{message} (or use {' or '.join(hints)})")
+
+
+def check_full_size(
+    *,
+    paths: int,
+    horizon: int,
+    kind: str = "auto",
+    calls: int = 1,
+    file: str,
+    paths_key: str,
+    horizon_key: str,
+) -> budget.Estimate:
+    """Refuse, before any work, `calls` whole-array simulations of `paths` paths over `horizon`
+    days that cannot fit (:func:`simulate.budget.estimate_full`: ``project`` and backtests).
+
+    Raises
+    ------
+    SizeError
+        ``{file}: {paths_key}: ...`` (or `horizon_key`): a value beyond the bounds of a
+        scenario file, or a run that needs more memory or time than there is, with what fits.
+    """
+    if horizon > MAX_HORIZON:
+        raise SizeError(
+            file, horizon_key, f"must be at most {MAX_HORIZON:,} {HORIZON_UNIT}, got {horizon}"
+        )
+    if paths > MAX_PATHS:
+        raise SizeError(file, paths_key, f"must be at most {MAX_PATHS:,}, got {paths}")
+    memory, seconds = budget.available_memory(), budget.max_seconds()
+
+    def at(n: int, days: int = horizon) -> budget.Estimate:
+        return budget.estimate_full(n, days, kind=kind, calls=calls)
+
+    estimate = at(paths)
+    why = budget.shortfall(estimate, memory=memory, seconds=seconds)
+    if why is None:
+        return estimate
+    n = budget.largest(at, paths - 1, memory=memory, seconds=seconds)
+    if n >= 1:
+        raise SizeError(file, paths_key, f"{paths:,} paths: {why}; at most {n:,} paths fit")
+    days = budget.largest(lambda d: at(1, d), horizon - 1, memory=memory, seconds=seconds)
+    fit = f"at most {days:,} days fit" if days else "not even one day fits"
+    raise SizeError(file, horizon_key, f"{horizon:,} days: {why}; {fit}")
 
 
 def project_series(
@@ -529,9 +575,11 @@ def plan_backtest(
     Raises
     ------
     AttritionError
-        An invalid file, unreadable data or an unknown series.
+        An invalid file, unreadable data or an unknown series; :class:`SizeError` for a
+        backtest that cannot fit in the memory or time available.
     """
-    if len(inputs) == 1 and inputs[0].endswith(".toml"):
+    sf_given = len(inputs) == 1 and inputs[0].endswith(".toml")
+    if sf_given:
         sf = load_scenario_file(inputs[0])
         data = load(data_ref(sf), series=list(sf.data.series),
                     reported_by=sf.data.reported_by, cache=cache)  # fmt: skip
@@ -564,6 +612,10 @@ def plan_backtest(
             for d in default_origins(ends[n], horizon=horizon, every=every, start=start, last=end)
         }
     )
+    check_full_size(
+        paths=n_paths, horizon=horizon, calls=len(origins) * len(names) * len(specs),
+        file=inputs[0] if sf_given else "backtest", paths_key="--paths", horizon_key="--horizon",
+    )  # fmt: skip
     target = Path(out) if out is not None else Path("outputs") / name
     config: dict[str, object] = {
         "inputs": list(inputs),

@@ -208,10 +208,14 @@ RUN = Table(
     keys={
         "name": Key(NAME, required=True),
         "seed": Key(Whole(minimum=0), required=True),
-        "paths": Key(Whole(minimum=1, maximum=MAX_PATHS, doc="simulated paths"),
-                     default=DEFAULT_PATHS),
-        "horizon": Key(Whole(minimum=1, maximum=MAX_HORIZON, unit=HORIZON_UNIT,
-                             doc="days (give horizon or end)")),
+        "paths": Key(
+            Whole(minimum=1, maximum=MAX_PATHS, doc="simulated paths"), default=DEFAULT_PATHS
+        ),
+        "horizon": Key(
+            Whole(
+                minimum=1, maximum=MAX_HORIZON, unit=HORIZON_UNIT, doc="days (give horizon or end)"
+            )
+        ),
         "end": Key(Day(doc="last projected day (give horizon or end)")),
         "as_of": Key(Day(doc="ignore figures after this day")),
     }
