@@ -55,6 +55,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import SizeError
+from .scenarios.config import HORIZON_UNIT, MAX_HORIZON, MAX_PATHS
 
 __all__ = [
     "RunSize",
@@ -65,6 +66,8 @@ __all__ = [
     "max_seconds",
     "shortfall",
     "largest",
+    "check_run",
+    "check_full",
     "describe_bytes",
     "BASE_BYTES",
     "BLOCK_ARRAYS",
@@ -321,3 +324,101 @@ def largest(
             hi = mid - 1
     step: int = 10 ** max(len(str(lo)) - 2, 0)
     return lo // step * step
+
+
+def _refuse(
+    at: Callable[[int, int], Estimate],
+    *,
+    paths: int,
+    horizon: int,
+    file: str,
+    paths_key: str,
+    horizon_key: str,
+    hints: Callable[[Estimate, int | None, float], list[str]] | None = None,
+) -> Estimate:
+    """``at(paths, horizon)`` when it fits; else raise :class:`SizeError` naming the key to
+    change: the paths when fewer would fit, else the horizon."""
+    memory, seconds = available_memory(), max_seconds()
+    estimate = at(paths, horizon)
+    why = shortfall(estimate, memory=memory, seconds=seconds)
+    if why is None:
+        return estimate
+    n = largest(lambda k: at(k, horizon), paths - 1, memory=memory, seconds=seconds)
+    if n >= 1:
+        key, message = paths_key, f"{paths:,} paths: {why}; at most {n:,} paths fit"
+    else:
+        days = largest(lambda d: at(1, d), horizon - 1, memory=memory, seconds=seconds)
+        fit = f"at most {days:,} days fit" if days else "not even one day fits"
+        key, message = horizon_key, f"{horizon:,} days: {why}; {fit}"
+    extra = hints(estimate, memory, seconds) if hints is not None else []
+    if extra:
+        message += f" (or use {' or '.join(extra)})"
+    raise SizeError(file, key, message)
+
+
+def check_run(
+    s: RunSize,
+    *,
+    jobs: int = 1,
+    remote: bool = False,
+    file: str,
+    paths_key: str,
+    horizon_key: str,
+) -> Estimate:
+    """:func:`estimate_run` of `s`, or :class:`SizeError` when it cannot fit.
+
+    The message names ``{file}: {paths_key}`` when fewer paths would fit (saying how many),
+    else ``{file}: {horizon_key}`` with the longest horizon that fits; and whether fewer
+    ``--jobs``, more of them or the Dask executor would help.
+    """
+
+    def at(paths: int, days: int, workers: int = jobs) -> Estimate:
+        horizons = tuple(min(h, days) for h in s.horizons)
+        changed = RunSize(paths, horizons, s.scenarios, s.levels, s.kind, s.samples,
+                          s.thresholds)  # fmt: skip
+        return estimate_run(changed, jobs=workers, remote=remote)
+
+    longest = max(s.horizons, default=1)
+
+    def hints(estimate: Estimate, memory: int | None, seconds: float) -> list[str]:
+        out = []
+        if jobs > 1 and not remote:
+            fewer = largest(lambda j: at(s.paths, longest, j), jobs - 1,
+                            memory=memory, seconds=seconds)  # fmt: skip
+            if fewer >= 1:
+                out.append(f"--jobs {fewer}")
+        if memory is not None and estimate.bytes > memory:
+            out.append("--executor dask with a scheduler on machines with more memory")
+        else:
+            out.append("more --jobs, or --executor dask")
+        return out
+
+    return _refuse(at, paths=s.paths, horizon=longest, file=file, paths_key=paths_key,
+                   horizon_key=horizon_key, hints=hints)  # fmt: skip
+
+
+def check_full(
+    *,
+    paths: int,
+    horizon: int,
+    kind: str = "auto",
+    calls: int = 1,
+    file: str,
+    paths_key: str,
+    horizon_key: str,
+) -> Estimate:
+    """:func:`estimate_full`, or :class:`SizeError` for values beyond the bounds of a scenario
+    file (:data:`~simulate.scenarios.config.MAX_HORIZON`, ``MAX_PATHS``) or a size that cannot
+    fit (``project`` and the backtests)."""
+    if horizon > MAX_HORIZON:
+        raise SizeError(
+            file, horizon_key, f"must be at most {MAX_HORIZON:,} {HORIZON_UNIT}, got {horizon}"
+        )
+    if paths > MAX_PATHS:
+        raise SizeError(file, paths_key, f"must be at most {MAX_PATHS:,}, got {paths}")
+
+    def at(n: int, days: int) -> Estimate:
+        return estimate_full(n, days, kind=kind, calls=calls)
+
+    return _refuse(at, paths=paths, horizon=horizon, file=file, paths_key=paths_key,
+                   horizon_key=horizon_key)  # fmt: skip

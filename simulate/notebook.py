@@ -15,12 +15,12 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from .budget import check_full
 from .data.steps import granularity
 from .errors import ModelError
 from .evaluation.selection import choose_model
 from .models import MODEL_KINDS, DailySeries, ModelSpec, fit
 from .models.spec import HUB_QUANTILES
-from .pipeline import check_full_size
 
 __all__ = ["project"]
 
@@ -111,7 +111,7 @@ def project(
     >>> table.shape, table["date"].max()
     ((90, 7), datetime.date(2025, 3, 5))
     """
-    check_full_size(paths=paths, horizon=horizon, kind=model, file="project()",
+    check_full(paths=paths, horizon=horizon, kind=model, file="project()",
                     paths_key="paths", horizon_key="horizon")  # fmt: skip
     s = _series(dates, values, name, reported_by)
     if model == "auto":

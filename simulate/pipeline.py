@@ -34,7 +34,7 @@ from .data import ReportedData, load
 from .data.policy import DataPolicy
 from .data.sources import SOURCES
 from .engine import Projection, scenario_draws, simulate_scenarios
-from .errors import ScenarioError, SizeError
+from .errors import ScenarioError
 from .evaluation.backtest import (
     BACKTEST_PATHS,
     DEFAULT_EVERY,
@@ -48,8 +48,7 @@ from .fingerprint import file_sha256
 from .models import DailySeries, FittedModel, ModelSpec, daily_series, fit
 from .rng import name_key, paths_seed, seed_sequence
 from .scenarios import ScenarioFile, adjustment_factors, load_scenario_file
-from .scenarios.config import MAX_HORIZON, MAX_PATHS
-from .scenarios.keys import HORIZON_UNIT
+from .scenarios.config import HORIZON_UNIT, MAX_HORIZON, MAX_PATHS
 
 __all__ = [
     "Prepared",
@@ -57,7 +56,6 @@ __all__ = [
     "RunResult",
     "prepare",
     "check_size",
-    "check_full_size",
     "project_series",
     "run",
     "explain",
@@ -250,84 +248,11 @@ def check_size(
         thresholds=max((len(sf.outputs.thresholds_for(s.name)) for s in prepared.series),
                        default=0),
     )  # fmt: skip
-    memory, seconds = budget.available_memory(), budget.max_seconds()
-
-    def at(
-        paths: int = size.paths, days: int | None = None, workers: int = jobs
-    ) -> budget.Estimate:
-        horizons = size.horizons if days is None else tuple(min(h, days) for h in size.horizons)
-        changed = replace(size, paths=paths, horizons=horizons)
-        return budget.estimate_run(changed, jobs=workers, remote=remote)
-
-    estimate = at()
-    why = budget.shortfall(estimate, memory=memory, seconds=seconds)
-    if why is None:
-        return estimate
-    n = budget.largest(lambda k: at(paths=k), size.paths - 1, memory=memory, seconds=seconds)
-    if n >= 1:
-        key = "run.paths" if prepared.paths == sf.run.paths else "--paths"
-        message = f"{size.paths:,} paths: {why}; at most {n:,} paths fit"
-    else:
-        key = "run.horizon" if sf.run.horizon is not None else "run.end"
-        longest = max(size.horizons)
-        days = budget.largest(
-            lambda d: at(paths=1, days=d), longest - 1, memory=memory, seconds=seconds
-        )
-        message = f"{longest:,} days: {why}; " + (
-            f"at most {days:,} days fit" if days else "not even one day fits"
-        )
-    hints = []
-    if jobs > 1 and not remote:
-        fewer = budget.largest(lambda j: at(workers=j), jobs - 1, memory=memory, seconds=seconds)
-        if fewer >= 1:
-            hints.append(f"--jobs {fewer}")
-    if estimate.bytes > (memory or estimate.bytes):
-        hints.append("--executor dask with a scheduler on machines with more memory")
-    else:
-        hints.append("more --jobs, or --executor dask")
-    raise SizeError(sf.source, key, f"{message} (or use {' or '.join(hints)})")
-
-
-def check_full_size(
-    *,
-    paths: int,
-    horizon: int,
-    kind: str = "auto",
-    calls: int = 1,
-    file: str,
-    paths_key: str,
-    horizon_key: str,
-) -> budget.Estimate:
-    """Refuse, before any work, `calls` whole-array simulations of `paths` paths over `horizon`
-    days that cannot fit (:func:`simulate.budget.estimate_full`: ``project`` and backtests).
-
-    Raises
-    ------
-    SizeError
-        ``{file}: {paths_key}: ...`` (or `horizon_key`): a value beyond the bounds of a
-        scenario file, or a run that needs more memory or time than there is, with what fits.
-    """
-    if horizon > MAX_HORIZON:
-        raise SizeError(
-            file, horizon_key, f"must be at most {MAX_HORIZON:,} {HORIZON_UNIT}, got {horizon}"
-        )
-    if paths > MAX_PATHS:
-        raise SizeError(file, paths_key, f"must be at most {MAX_PATHS:,}, got {paths}")
-    memory, seconds = budget.available_memory(), budget.max_seconds()
-
-    def at(n: int, days: int = horizon) -> budget.Estimate:
-        return budget.estimate_full(n, days, kind=kind, calls=calls)
-
-    estimate = at(paths)
-    why = budget.shortfall(estimate, memory=memory, seconds=seconds)
-    if why is None:
-        return estimate
-    n = budget.largest(at, paths - 1, memory=memory, seconds=seconds)
-    if n >= 1:
-        raise SizeError(file, paths_key, f"{paths:,} paths: {why}; at most {n:,} paths fit")
-    days = budget.largest(lambda d: at(1, d), horizon - 1, memory=memory, seconds=seconds)
-    fit = f"at most {days:,} days fit" if days else "not even one day fits"
-    raise SizeError(file, horizon_key, f"{horizon:,} days: {why}; {fit}")
+    return budget.check_run(
+        size, jobs=jobs, remote=remote, file=sf.source,
+        paths_key="run.paths" if prepared.paths == sf.run.paths else "--paths",
+        horizon_key="run.horizon" if sf.run.horizon is not None else "run.end",
+    )  # fmt: skip
 
 
 def project_series(
@@ -612,7 +537,7 @@ def plan_backtest(
             for d in default_origins(ends[n], horizon=horizon, every=every, start=start, last=end)
         }
     )
-    check_full_size(
+    budget.check_full(
         paths=n_paths, horizon=horizon, calls=len(origins) * len(names) * len(specs),
         file=inputs[0] if sf_given else "backtest", paths_key="--paths", horizon_key="--horizon",
     )  # fmt: skip

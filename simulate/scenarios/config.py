@@ -40,6 +40,7 @@ __all__ = [
     "DEFAULT_PATHS",
     "MAX_SCENARIOS",
     "MAX_HORIZON",
+    "HORIZON_UNIT",
     "MAX_PATHS",
     "MAX_FACTOR",
     "MAX_SD_LOG",
@@ -53,6 +54,8 @@ MAX_SCENARIOS = 10_000
 #: Most days a run may project: 100 years of daily figures. Longer is never meant (a typo, or
 #: an end date in the wrong century), and every per-day table grows with it.
 MAX_HORIZON = 36_500
+#: What :data:`MAX_HORIZON` is, in the words of the messages.
+HORIZON_UNIT = "days (100 years of daily figures)"
 #: Most simulated paths a file may ask for; what fits in memory is usually far less, and is
 #: checked before a run starts (:mod:`simulate.budget`).
 MAX_PATHS = 1_000_000_000

@@ -23,6 +23,7 @@ from ..models.spec import DEFAULT_OPTIONS, DEFAULT_WINDOW, HUB_QUANTILES, MODEL_
 from .config import (
     ADJUSTMENT_TYPES,
     DEFAULT_PATHS,
+    HORIZON_UNIT,
     MAX_FACTOR,
     MAX_HORIZON,
     MAX_PATHS,
@@ -202,8 +203,6 @@ SWEPT_SCENARIO = Table(keys={k: key for k, key in SCENARIO.keys.items() if k != 
 # --------------------------------------------------------------------------------------
 # The other tables
 
-#: What :data:`MAX_HORIZON` is, in the words of the messages.
-HORIZON_UNIT = "days (100 years of daily figures)"
 RUN = Table(
     keys={
         "name": Key(NAME, required=True),
