@@ -68,6 +68,7 @@ __all__ = [
     "largest",
     "check_run",
     "check_full",
+    "check_bounds",
     "describe_bytes",
     "BASE_BYTES",
     "BLOCK_ARRAYS",
@@ -397,6 +398,17 @@ def check_run(
                    horizon_key=horizon_key, hints=hints)  # fmt: skip
 
 
+def check_bounds(*, paths: int, horizon: int, file: str, paths_key: str, horizon_key: str) -> None:
+    """:class:`SizeError` for paths or a horizon beyond the bounds a scenario file has
+    (:data:`~simulate.scenarios.config.MAX_HORIZON`, ``MAX_PATHS``)."""
+    if horizon > MAX_HORIZON:
+        raise SizeError(
+            file, horizon_key, f"must be at most {MAX_HORIZON:,} {HORIZON_UNIT}, got {horizon}"
+        )
+    if paths > MAX_PATHS:
+        raise SizeError(file, paths_key, f"must be at most {MAX_PATHS:,}, got {paths}")
+
+
 def check_full(
     *,
     paths: int,
@@ -408,14 +420,9 @@ def check_full(
     horizon_key: str,
 ) -> Estimate:
     """:func:`estimate_full`, or :class:`SizeError` for values beyond the bounds of a scenario
-    file (:data:`~simulate.scenarios.config.MAX_HORIZON`, ``MAX_PATHS``) or a size that cannot
-    fit (``project`` and the backtests)."""
-    if horizon > MAX_HORIZON:
-        raise SizeError(
-            file, horizon_key, f"must be at most {MAX_HORIZON:,} {HORIZON_UNIT}, got {horizon}"
-        )
-    if paths > MAX_PATHS:
-        raise SizeError(file, paths_key, f"must be at most {MAX_PATHS:,}, got {paths}")
+    file (:func:`check_bounds`) or a size that cannot fit (``project`` and the backtests)."""
+    check_bounds(paths=paths, horizon=horizon, file=file, paths_key=paths_key,
+                 horizon_key=horizon_key)  # fmt: skip
 
     def at(n: int, days: int) -> Estimate:
         return estimate_full(n, days, kind=kind, calls=calls)

@@ -537,10 +537,8 @@ def plan_backtest(
             for d in default_origins(ends[n], horizon=horizon, every=every, start=start, last=end)
         }
     )
-    budget.check_full(
-        paths=n_paths, horizon=horizon, calls=len(origins) * len(names) * len(specs),
-        file=inputs[0] if sf_given else "backtest", paths_key="--paths", horizon_key="--horizon",
-    )  # fmt: skip
+    budget.check_bounds(paths=n_paths, horizon=horizon, file=inputs[0] if sf_given else
+                        "backtest", paths_key="--paths", horizon_key="--horizon")  # fmt: skip
     target = Path(out) if out is not None else Path("outputs") / name
     config: dict[str, object] = {
         "inputs": list(inputs),
@@ -560,7 +558,18 @@ def run_backtest(
     plan: BacktestPlan, *, progress: Callable[[int], object] | None = None
 ) -> BacktestResult:
     """Run a :class:`BacktestPlan` (:func:`simulate.evaluation.backtest.backtest`); write the
-    result with :func:`simulate.outputs.backtestdir.write_backtest`."""
+    result with :func:`simulate.outputs.backtestdir.write_backtest`.
+
+    A backtest that cannot fit in the memory or time available is refused first
+    (:class:`~simulate.errors.SizeError`, naming ``--paths`` or ``--horizon``).
+    """
+    inputs = [str(i) for i in plan.config["inputs"]]  # type: ignore[attr-defined]
+    budget.check_full(
+        paths=plan.n_paths, horizon=plan.horizon,
+        calls=len(plan.origins) * len(plan.series) * len(plan.specs),
+        file=inputs[0] if len(inputs) == 1 and inputs[0].endswith(".toml") else "backtest",
+        paths_key="--paths", horizon_key="--horizon",
+    )  # fmt: skip
     return backtest(
         plan.data, plan.series, plan.specs, origins=plan.origins, horizon=plan.horizon,
         n_paths=plan.n_paths, seed=plan.seed, policy=plan.policy, progress=progress,
