@@ -23,21 +23,26 @@ per series, ``K`` kept sample paths:
 Time: :data:`PATH_DAY_SECONDS` per path, day and scenario (the slowest model, ``analog``:
 1.4e-7 s measured) shared among the workers, plus :data:`OUTPUT_CELL_SECONDS` per table cell.
 
-Measured peak memory against :func:`estimate_run` (``attrition run``, one series, 3
-scenarios, 23 levels, charts off):
+Measured peak memory (MiB) and time against :func:`estimate_run` (``attrition run``, one
+series, 3 scenarios, 23 levels, 2 thresholds, charts off):
 
-=============  =======  ========  ==========  ============
-model          paths    horizon   measured    estimated
-=============  =======  ========  ==========  ============
-analog         10,000   365       219 MB      233 MB
-analog         100,000  365       569 MB      631 MB
-analog         1 M      100       2.06 GB     2.38 GB
-naive          1 M      4         0.30 GB     0.47 GB
-analog         100      36,500    2.60 GB     3.07 GB
-=============  =======  ========  ==========  ============
+=======  =========  =======  ========  =========  =========  =========
+model    paths      horizon  measured  estimated  measured   estimated
+=======  =========  =======  ========  =========  =========  =========
+analog   10,000     365      219       237        3.0 s      2.3 s
+analog   100,000    365      569       619        18 s       17 s
+analog   1,000,000  100      2,237     2,562      48 s       45 s
+analog   1,000,000  30       1,451     2,556      19 s       14 s
+analog   3,000,000  10       3,294     6,880      46 s       14 s
+naive    1,000,000  30       550       839        11 s       14 s
+analog   1,000      3,650    403       468        12 s       8.2 s
+analog   100        36,500   2,602     3,275      60 s       67 s
+=======  =========  =======  ========  =========  =========  =========
 
-The estimate errs on the high side (up to 1.7x when an ``analog`` horizon ends before its first
-90-day segment boundary), never on the low side in these measurements.
+Memory errs on the high side: 1.1-1.3x, up to 2.1x when an ``analog`` horizon ends before
+its first 90-day segment boundary (its per-path copies are then never made), never below the
+measured peak here. Time is rougher (0.3-1.5x: fixed costs such as fitting are left out), and
+only decides whether a run passes the time limit.
 
 The memory available is ``MemAvailable`` of ``/proc/meminfo`` (else the free physical pages),
 or ``$ATTRITION_MEMORY`` (bytes, or with a suffix: ``512M``, ``8G``) when set; the time limit
@@ -101,8 +106,11 @@ SCENARIO_PATH_BYTES = 100
 OUTPUT_DAY_BYTES = 16_000
 #: Tables and validation per day, series, scenario and level (plus one for the mean).
 OUTPUT_CELL_BYTES = 1_000
-#: A sample row (``inc`` and ``cum`` per day, kept path and scenario).
-SAMPLE_CELL_BYTES = 300
+#: The sample rows (``inc`` and ``cum``) of one day, kept path and scenario, built, written
+#: and validated (428 measured).
+SAMPLE_CELL_BYTES = 480
+#: Their time (1.7e-6 s measured).
+SAMPLE_CELL_SECONDS = 2e-6
 #: Whole-array simulation (:func:`simulate.models.simulate`, used by ``project`` and the
 #: backtests): bytes per path and day (intensity, draws, totals, sorted copies; 32-44 measured).
 FULL_PATH_DAY_BYTES = 48
@@ -206,7 +214,8 @@ def estimate_run(s: RunSize, *, jobs: int = 1, remote: bool = False) -> Estimate
     tasks = max(_task_bytes(s, h) for h in s.horizons)
     writer = BASE_BYTES + _writer_bytes(s)
     cells = sum(s.horizons) * s.scenarios * (s.levels + 1)
-    out_seconds = OUTPUT_CELL_SECONDS * cells
+    kept = sum(s.horizons) * min(s.samples, s.paths) * s.scenarios
+    out_seconds = OUTPUT_CELL_SECONDS * cells + SAMPLE_CELL_SECONDS * kept
     if remote:
         return Estimate(writer, out_seconds)
     workers = min(jobs, len(s.horizons))
@@ -373,13 +382,24 @@ def check_run(
     ``--jobs``, more of them or the Dask executor would help.
     """
 
-    def at(paths: int, days: int, workers: int = jobs) -> Estimate:
+    def at(paths: int, days: int, workers: int = jobs, samples: int = s.samples) -> Estimate:
         horizons = tuple(min(h, days) for h in s.horizons)
-        changed = RunSize(paths, horizons, s.scenarios, s.levels, s.kind, s.samples,
+        changed = RunSize(paths, horizons, s.scenarios, s.levels, s.kind, samples,
                           s.thresholds)  # fmt: skip
         return estimate_run(changed, jobs=workers, remote=remote)
 
     longest = max(s.horizons, default=1)
+    if s.samples:  # when the samples are what does not fit, say so
+        memory, seconds = available_memory(), max_seconds()
+        why = shortfall(at(s.paths, longest), memory=memory, seconds=seconds)
+        if (
+            why
+            and shortfall(at(s.paths, longest, samples=0), memory=memory, seconds=seconds) is None
+        ):
+            k = largest(lambda n: at(s.paths, longest, samples=n), min(s.samples, s.paths) - 1,
+                        memory=memory, seconds=seconds)  # fmt: skip
+            raise SizeError(file, "--samples", f"{s.samples:,} samples: {why}; at most "
+                            f"{k:,} samples fit")  # fmt: skip
 
     def hints(estimate: Estimate, memory: int | None, seconds: float) -> list[str]:
         out = []

@@ -116,6 +116,19 @@ def test_paths_option_is_named_when_it_is_what_does_not_fit(tmp_path: Path, no_w
     assert not out.exists() or list(out.iterdir()) == []
 
 
+def test_samples_are_named_when_they_are_what_does_not_fit(
+    tmp_path: Path, no_work: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATTRITION_MEMORY", "1G")
+    path = scenario(tmp_path, "paths = 10_000\nhorizon = 365")
+    out = tmp_path / "out"
+    result = run_cli("run", str(path), "--out", str(out), "--samples", "10000", "-q")
+    assert result.exit_code == 2, result.output
+    assert f"Error: {path}: --samples: 10,000 samples: the run needs about" in result.output
+    assert "samples fit" in result.output
+    assert not out.exists() or list(out.iterdir()) == []
+
+
 def test_fewer_jobs_are_suggested_when_they_would_fit() -> None:
     # two series: with --jobs 2 both are simulated at once, each in its own process
     size = budget.RunSize(paths=4_000_000, horizons=(90, 90), scenarios=3, levels=23,
