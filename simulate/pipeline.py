@@ -5,7 +5,9 @@ The steps, each a function a notebook user can call:
 * :func:`prepare` loads the file's data and builds one :class:`DailySeries` per series;
 * :func:`project_series` fits the file's model to one series and projects it under every
   scenario (one independent task: the unit of parallel work);
-* :func:`run` does both for every series and returns a :class:`RunResult`;
+* :func:`check_size` refuses, before any work, a run that cannot fit in the memory or time
+  available (:mod:`simulate.budget`);
+* :func:`run` does all three for every series and returns a :class:`RunResult`;
 * :func:`explain` fits and returns the scenario-adjusted median intensity per month, without
   simulating any reported figures;
 * :func:`plan_backtest` resolves a backtest (data, series, models with their baselines,
