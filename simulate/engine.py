@@ -31,6 +31,7 @@ from datetime import timedelta
 import numpy as np
 import numpy.typing as npt
 
+from .errors import ModelError
 from .models.base import FittedModel
 from .rng import SeedLike, Stream, draw_generator, generator, paths_seed, seed_sequence
 from .scenarios.adjust import adjustment_factors, factor_draw_spec
@@ -42,6 +43,8 @@ __all__ = [
     "simulate_scenarios",
     "scenario_draws",
     "MIN_CROSSING_SHARE",
+    "MAX_DAILY",
+    "MAX_COUNT",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -50,6 +53,12 @@ IntArray = npt.NDArray[np.int64]
 #: Quantiles of the day a threshold is reached are NaN when a smaller share of paths reach it.
 MIN_CROSSING_SHARE = 0.01
 _BLOCK_FIGURES = 1 << 22
+#: Largest expected or simulated daily figure the engine accepts. Reported totals are at most
+#: 2**53 (:data:`simulate.data.reported.MAX_TOTAL`) and a run at most 36,500 < 2**16 days, so
+#: totals stay below 2**53 + 2**16 * 2**46 < 2**63: a 64-bit count never wraps around.
+MAX_DAILY = 2**46
+#: Largest cumulative total the engine accepts (checked after every block).
+MAX_COUNT = 2**62
 
 
 @dataclass(frozen=True, eq=False)
@@ -207,6 +216,9 @@ def simulate_scenarios(
     ------
     ValueError
         On a bad argument, naming it and echoing the value.
+    ModelError
+        A figure beyond what a 64-bit count can safely hold (:data:`MAX_DAILY` a day,
+        :data:`MAX_COUNT` in all): never written as a wrapped-around number.
 
     Examples
     --------
@@ -365,6 +377,11 @@ class _Scenario:
         self.contrast_q = np.empty((horizon, n_levels)) if contrast else None
         self.contrast_mean = np.empty(horizon) if contrast else None
         self.samples = np.empty((horizon, keep_paths), dtype=np.int64) if keep_paths else None
+        if model.last_total > MAX_COUNT:
+            raise ModelError(
+                f"series {model.series!r}: the last reported total {model.last_total} is "
+                f"beyond the {MAX_COUNT:.3g} a projected count can safely start from"
+            )
         self.cum = np.full(n_paths, model.last_total, dtype=np.int64)
         self.largest = np.full(n_paths, -1, dtype=np.int64)
         # 0: already reached at the origin; -1: not (yet) reached
@@ -382,11 +399,21 @@ class _Scenario:
         factors = adjustment_factors(
             self.scenario, self.dates[d0:d1], self.draws, n_paths=self.n_paths
         )
+        lam = mu * factors
+        self._guard(lam, d0, "expected daily figure")
+        drawn = self.model.observation.draw(lam, self.obs_rngs)
+        self._guard(drawn, d0, "simulated daily figure")
         # Draws are never negative, so the cumulative paths never decrease by construction.
-        y = np.asarray(self.model.observation.draw(mu * factors, self.obs_rngs), dtype=np.int64)
+        y = np.asarray(drawn, dtype=np.int64)
         self.daily_q[d0:d1] = _quantiles(y, levels)
         self.daily_mean[d0:d1] = y.mean(axis=1)
         c = self.cum[None, :] + np.cumsum(y, axis=0)  # integers: exact whatever the block
+        if c.size and int(c[-1].max()) > MAX_COUNT:  # each day adds <= MAX_DAILY: no wrap yet
+            raise ModelError(
+                f"series {self.model.series!r}, scenario {self.scenario.name!r}: the projected "
+                f"total passes {MAX_COUNT:.3g} by {self.dates[d1 - 1]}, more than a count "
+                "can safely hold; check the scenario's factors and the reported totals"
+            )
         self.cum_q[d0:d1] = _quantiles(c, levels)
         self.cum_mean[d0:d1] = c.mean(axis=1)
         np.maximum(self.largest, y.max(axis=0), out=self.largest)
@@ -414,6 +441,20 @@ class _Scenario:
             i = j
         self.cum = c[-1]
         return c
+
+    def _guard(self, x: FloatArray, d0: int, what: str) -> None:
+        """Refuse figures that a 64-bit count cannot safely hold (or that are not numbers)."""
+        if x.size == 0 or float(x.max()) <= MAX_DAILY:  # NaN fails the test too
+            return
+        bad = ~(x <= MAX_DAILY)
+        day = int(np.argmax(bad.any(axis=1)))
+        peak = float(np.max(np.where(bad & ~np.isnan(x), x, -np.inf)))
+        got = f"reaches {peak:.3g}" if peak > MAX_DAILY else "is not a number"
+        raise ModelError(
+            f"series {self.model.series!r}, scenario {self.scenario.name!r}: the {what} "
+            f"{got} on {self.dates[d0 + day]}, more than the {MAX_DAILY:.3g} a count can "
+            "safely hold; check the scenario's factors and the reported totals"
+        )
 
     def contrast(self, d0: int, c: IntArray, reference: IntArray) -> None:
         """Record quantiles of this scenario's cumulative totals minus the reference's."""

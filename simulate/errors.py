@@ -15,6 +15,7 @@ __all__ = [
     "LocatedError",
     "DataError",
     "ScenarioError",
+    "SizeError",
     "SelectionError",
     "FetchError",
     "SourceError",
@@ -66,6 +67,11 @@ class DataError(LocatedError):
 
 class ScenarioError(LocatedError):
     """A scenario file that cannot be read or is not valid (key paths use 0-based indices)."""
+
+
+class SizeError(ScenarioError):
+    """A run too big for the memory or time available, refused before it starts (a usage
+    error, exit status 2): the message names the setting and what would fit."""
 
 
 class SelectionError(DataError):

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from .budget import check_full
 from .data.steps import granularity
 from .errors import ModelError
 from .evaluation.selection import choose_model
@@ -94,6 +95,12 @@ def project(
         (the daily figure) and ``cumulative`` (the total counted from the first given day), plus
         ``model`` and ``reported_by``.
 
+    Raises
+    ------
+    SizeError
+        `horizon` or `paths` beyond what fits in the memory or time available (see
+        :mod:`simulate.budget`), before anything is fitted: the message says what fits.
+
     Examples
     --------
     >>> import numpy as np
@@ -104,6 +111,8 @@ def project(
     >>> table.shape, table["date"].max()
     ((90, 7), datetime.date(2025, 3, 5))
     """
+    check_full(paths=paths, horizon=horizon, kind=model, file="project()",
+                    paths_key="paths", horizon_key="horizon")  # fmt: skip
     s = _series(dates, values, name, reported_by)
     if model == "auto":
         model, _ = choose_model(s, seed=seed)

@@ -5,7 +5,9 @@ The steps, each a function a notebook user can call:
 * :func:`prepare` loads the file's data and builds one :class:`DailySeries` per series;
 * :func:`project_series` fits the file's model to one series and projects it under every
   scenario (one independent task: the unit of parallel work);
-* :func:`run` does both for every series and returns a :class:`RunResult`;
+* :func:`check_size` refuses, before any work, a run that cannot fit in the memory or time
+  available (:mod:`simulate.budget`);
+* :func:`run` does all three for every series and returns a :class:`RunResult`;
 * :func:`explain` fits and returns the scenario-adjusted median intensity per month, without
   simulating any reported figures;
 * :func:`plan_backtest` resolves a backtest (data, series, models with their baselines,
@@ -29,7 +31,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from . import fingerprint
+from . import budget, fingerprint
 from .data import ReportedData, load
 from .data.policy import DataPolicy
 from .data.sources import SOURCES
@@ -47,18 +49,16 @@ from .evaluation.selection import choose_model
 from .fingerprint import file_sha256
 from .models import DailySeries, FittedModel, ModelSpec, daily_series, fit
 from .rng import name_key, paths_seed, seed_sequence
-from .scenarios import (
-    ScenarioFile,
-    adjustment_factors,
-    last_effective_day,
-    load_scenario_file,
-)
+from .scenarios import ScenarioFile, adjustment_factors, load_scenario_file
+from .scenarios.config import HORIZON_UNIT, MAX_HORIZON, MAX_PATHS
+from .scenarios.effect import ineffective
 
 __all__ = [
     "Prepared",
     "SeriesResult",
     "RunResult",
     "prepare",
+    "check_size",
     "project_series",
     "run",
     "explain",
@@ -114,6 +114,13 @@ class Prepared:
                 self.scenario_file.source,
                 "run.end",
                 f"must be after the last report used for {s.name} ({s.end}), got {run.end}",
+            )
+        if days > MAX_HORIZON:
+            raise ScenarioError(
+                self.scenario_file.source,
+                "run.end",
+                f"must be at most {MAX_HORIZON:,} {HORIZON_UNIT} after the last report used "
+                f"for {s.name} ({s.end}), got {run.end} ({days:,} days)",
             )
         return days
 
@@ -195,6 +202,8 @@ def prepare(
         raise ScenarioError(sf.source, "--seed", f"must be a whole number >= 0, got {seed!r}")
     if paths is not None and (isinstance(paths, bool) or not isinstance(paths, int) or paths < 1):
         raise ScenarioError(sf.source, "--paths", f"must be a whole number >= 1, got {paths!r}")
+    if paths is not None and paths > MAX_PATHS:
+        raise ScenarioError(sf.source, "--paths", f"must be at most {MAX_PATHS:,}, got {paths}")
     data = load(
         data_ref(sf), series=list(sf.data.series), reported_by=sf.data.reported_by, cache=cache
     )
@@ -216,42 +225,48 @@ def prepare(
     return prepared
 
 
-def ineffective(
-    sf: ScenarioFile, data: ReportedData, series: Sequence[DailySeries]
-) -> tuple[str, ...]:
-    """What the file asks for that these figures leave without effect, one line each.
+def check_size(
+    prepared: Prepared, *, samples: int = 0, jobs: int = 1, remote: bool = False
+) -> budget.Estimate:
+    """Refuse, before any work, a run that cannot fit in the memory or time available.
 
-    ``run.as_of`` after a series' last reported day (the origin is then that day, not
-    ``as_of``), and an adjustment whose last effective day
-    (:func:`~simulate.scenarios.last_effective_day`) is before the first projected day of
-    every series: both used to be ignored without a word.
+    Parameters
+    ----------
+    prepared
+        The prepared file (its paths, horizons, scenarios, levels and model).
+    samples, jobs, remote
+        Kept sample paths; worker processes; whether the tasks run on other machines (a Dask
+        scheduler), when only this process's share is checked. See
+        :func:`simulate.budget.estimate_run`.
+
+    Returns
+    -------
+    simulate.budget.Estimate
+        The run's estimated peak memory and time, when it fits.
+
+    Raises
+    ------
+    SizeError
+        One line naming the file and the key to change (``run.paths``, ``--paths``,
+        ``run.horizon`` or ``run.end``), what the run needs, what is available, and what
+        would fit.
     """
-    out: list[str] = []
-    as_of = sf.run.as_of
-    if as_of is not None:
-        past: dict[date, list[str]] = {}
-        for s in series:
-            last = data.series(s.name).get_column("date").max()
-            if isinstance(last, date) and last < as_of:
-                past.setdefault(last, []).append(s.name)
-        for last, names in past.items():
-            out.append(
-                f"{sf.source}: run.as_of: {as_of} is after the last reported day {last} of "
-                f"{', '.join(names)}; the origin is {last}"
-            )
-    first = min(s.end for s in series) + timedelta(days=1) if series else None
-    for i, sc in enumerate(sf.scenarios):
-        for j, adj in enumerate(sc.adjust):
-            stop = last_effective_day(adj)
-            if first is not None and stop is not None and stop < first:
-                # a sweep replaces its template by its expansions: positions then no longer
-                # match the file's, the scenario's name does
-                where = f"scenario[{i}]" if not sf.swept else f"scenario {sc.name!r}"
-                out.append(
-                    f"{sf.source}: {where}.adjust[{j}]: {adj.type} of scenario {sc.name!r} "
-                    f"ends on {stop}, before the first projected day {first}; it changes nothing"
-                )
-    return tuple(out)
+    sf = prepared.scenario_file
+    size = budget.RunSize(
+        paths=prepared.paths,
+        horizons=tuple(prepared.horizon(s) for s in prepared.series),
+        scenarios=len(sf.scenarios),
+        levels=len(sf.outputs.quantiles),
+        kind="auto" if sf.auto_model else sf.model.kind,
+        samples=samples,
+        thresholds=max((len(sf.outputs.thresholds_for(s.name)) for s in prepared.series),
+                       default=0),
+    )  # fmt: skip
+    return budget.check_run(
+        size, jobs=jobs, remote=remote, file=sf.source,
+        paths_key="run.paths" if prepared.paths == sf.run.paths else "--paths",
+        horizon_key="run.horizon" if sf.run.horizon is not None else "run.end",
+    )  # fmt: skip
 
 
 def project_series(
@@ -370,6 +385,7 @@ def run(
     """
     t0 = time.perf_counter()
     prepared = prepare(scenario, seed=seed, paths=paths, cache=cache)
+    check_size(prepared, samples=samples)  # refuse what cannot fit, before any work
     t1 = time.perf_counter()
     results = tuple(
         project_series(prepared, i, samples=samples, progress=progress)
@@ -503,9 +519,11 @@ def plan_backtest(
     Raises
     ------
     AttritionError
-        An invalid file, unreadable data or an unknown series.
+        An invalid file, unreadable data or an unknown series; :class:`SizeError` for a
+        backtest that cannot fit in the memory or time available.
     """
-    if len(inputs) == 1 and inputs[0].endswith(".toml"):
+    sf_given = len(inputs) == 1 and inputs[0].endswith(".toml")
+    if sf_given:
         sf = load_scenario_file(inputs[0])
         data = load(data_ref(sf), series=list(sf.data.series),
                     reported_by=sf.data.reported_by, cache=cache)  # fmt: skip
@@ -538,6 +556,8 @@ def plan_backtest(
             for d in default_origins(ends[n], horizon=horizon, every=every, start=start, last=end)
         }
     )
+    budget.check_bounds(paths=n_paths, horizon=horizon, file=inputs[0] if sf_given else
+                        "backtest", paths_key="--paths", horizon_key="--horizon")  # fmt: skip
     target = Path(out) if out is not None else Path("outputs") / name
     config: dict[str, object] = {
         "inputs": list(inputs),
@@ -557,7 +577,18 @@ def run_backtest(
     plan: BacktestPlan, *, progress: Callable[[int], object] | None = None
 ) -> BacktestResult:
     """Run a :class:`BacktestPlan` (:func:`simulate.evaluation.backtest.backtest`); write the
-    result with :func:`simulate.outputs.backtestdir.write_backtest`."""
+    result with :func:`simulate.outputs.backtestdir.write_backtest`.
+
+    A backtest that cannot fit in the memory or time available is refused first
+    (:class:`~simulate.errors.SizeError`, naming ``--paths`` or ``--horizon``).
+    """
+    inputs = [str(i) for i in plan.config["inputs"]]  # type: ignore[attr-defined]
+    budget.check_full(
+        paths=plan.n_paths, horizon=plan.horizon,
+        calls=len(plan.origins) * len(plan.series) * len(plan.specs),
+        file=inputs[0] if len(inputs) == 1 and inputs[0].endswith(".toml") else "backtest",
+        paths_key="--paths", horizon_key="--horizon",
+    )  # fmt: skip
     return backtest(
         plan.data, plan.series, plan.specs, origins=plan.origins, horizon=plan.horizon,
         n_paths=plan.n_paths, seed=plan.seed, policy=plan.policy, progress=progress,

@@ -70,8 +70,9 @@ def test_negative_cumulative_total(tmp_path: Path) -> None:
 
 
 def test_daily_counts_overflowing_the_total(tmp_path: Path) -> None:
-    # Used to wrap around silently to negative cumulative totals.
-    n = 2**62
+    # Used to wrap around silently to negative cumulative totals; now any running total
+    # beyond MAX_TOTAL (2**53) is refused.
+    n = 2**52 + 1
     path = write(tmp_path, "n.csv", f"date,tanks\n2024-01-01,{n}\n2024-01-02,{n}\n")
     msg = read_error(path, kind="daily")
     assert "line 3" in msg and "'tanks'" in msg and "add up to more" in msg

@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("simulate.data", "simulate.examples"),
     ("simulate.models",),
     ("simulate.scenarios",),
-    ("simulate.engine",),
+    ("simulate.engine", "simulate.budget"),
     ("simulate.evaluation",),
     ("simulate.pipeline",),
     ("simulate.summaries",),

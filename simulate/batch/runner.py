@@ -21,7 +21,7 @@ import polars as pl
 from ..errors import AttritionError, OutputError, ScenarioError, exit_code
 from ..outputs.atomic import reserve
 from ..outputs.rundir import write_run
-from ..pipeline import Prepared, RunResult, SeriesResult, merge_results, prepare
+from ..pipeline import Prepared, RunResult, SeriesResult, check_size, merge_results, prepare
 from ..scenarios import ScenarioFile, load_scenario_file
 from ..summaries import headline
 from . import partial
@@ -173,7 +173,11 @@ def run_batch(
             try:
                 prepared[i] = prepare(sf, seed=seed, paths=paths, cache=cache)
                 outcomes[i].warnings = prepared[i].warnings
+                # what cannot fit is refused now, before any task starts
+                check_size(prepared[i], samples=samples, jobs=jobs,
+                           remote=executor == "dask" and scheduler is not None)  # fmt: skip
             except AttritionError as exc:
+                prepared.pop(i, None)
                 _failed(outcomes[i], exc)
                 shutil.rmtree(partial.partial_dir(Path(out), sf.run.name), ignore_errors=True)
                 held.pop(i).close()

@@ -25,6 +25,7 @@ __all__ = [
     "FileRecord",
     "ReportedData",
     "TABLE_SCHEMA",
+    "MAX_TOTAL",
     "assemble",
     "detect_kind",
     "file_record",
@@ -54,6 +55,10 @@ TABLE_SCHEMA: dict[str, pl.DataType] = {
     "daily": pl.Int64(),
     "flags": pl.List(pl.String()),
 }
+
+#: Largest reported total accepted: 2**53, the largest count a float64 (the projections'
+#: quantiles and means) holds exactly; beyond it figures can only be typos or corrupt files.
+MAX_TOTAL = 2**53
 
 #: Auto-detection rule: a column is read as cumulative totals when it decreases on at most
 #: this share of its steps *and* on at most a quarter as many steps as it increases.
@@ -267,6 +272,15 @@ def _one_series(part: pl.DataFrame, *, series: str, kind: Kind, file: str) -> pl
                 f"{r['where']}, {series!r}",
                 f"cumulative total {r['value']} on {r['date']} is negative; expected a total >= 0",
             )
+        huge = part.filter(pl.col("value") > MAX_TOTAL)
+        if huge.height:
+            r = huge.row(0, named=True)
+            raise DataError(
+                file,
+                f"{r['where']}, {series!r}",
+                f"cumulative total {r['value']} on {r['date']} is more than the {MAX_TOTAL:,} "
+                "that can be projected exactly; expected a realistic total",
+            )
         steps = values.diff()
         n_steps = max(part.height - 1, 1)
         n_dec = int((steps < 0).sum())
@@ -289,14 +303,14 @@ def _one_series(part: pl.DataFrame, *, series: str, kind: Kind, file: str) -> pl
     else:
         # Int64 cum_sum wraps around silently: a huge daily column would give negative totals.
         running = values.cast(pl.Int128).cum_sum()
-        too_big = (running >= 2**63) | (running < -(2**63))
+        too_big = (running > MAX_TOTAL) | (running < -MAX_TOTAL)
         if too_big.any():
             r = part.row(int(too_big.arg_true()[0]), named=True)
             raise DataError(
                 file,
                 f"{r['where']}, {series!r}",
-                f"daily counts add up to more than a count can hold by {r['date']}; "
-                "expected realistic counts",
+                f"daily counts add up to more than the {MAX_TOTAL:,} that can be projected "
+                f"exactly by {r['date']}; expected realistic counts",
             )
         out = part.with_columns(
             pl.col("value").cum_sum().alias("cumulative"), pl.col("value").alias("daily")

@@ -10,6 +10,7 @@ options), one or more ``[[scenario]]`` blocks with a list of adjustments, ``[out
 * :mod:`.parse` — reading TOML and validating it into a :class:`ScenarioFile`;
 * :mod:`.sweep` — expanding ``[[sweep]]`` grids into scenarios;
 * :mod:`.adjust` — the factors a scenario multiplies the projected intensity by;
+* :mod:`.effect` — what a file asks for that the reported figures leave without effect;
 * :mod:`.schema` — the JSON Schema of the format, written from the same declarations.
 
 The configuration and the adjustment maths are imported with the package; parsing and the

@@ -39,6 +39,11 @@ __all__ = [
     "HUB_QUANTILES",
     "DEFAULT_PATHS",
     "MAX_SCENARIOS",
+    "MAX_HORIZON",
+    "HORIZON_UNIT",
+    "MAX_PATHS",
+    "MAX_FACTOR",
+    "MAX_SD_LOG",
     "SAFE_NAME",
 ]
 
@@ -46,6 +51,19 @@ __all__ = [
 DEFAULT_PATHS = 10_000
 #: Most scenarios a file may expand to (through ``[[sweep]]``).
 MAX_SCENARIOS = 10_000
+#: Most days a run may project: 100 years of daily figures. Longer is never meant (a typo, or
+#: an end date in the wrong century), and every per-day table grows with it.
+MAX_HORIZON = 36_500
+#: What :data:`MAX_HORIZON` is, in the words of the messages.
+HORIZON_UNIT = "days (100 years of daily figures)"
+#: Most simulated paths a file may ask for; what fits in memory is usually far less, and is
+#: checked before a run starts (:mod:`simulate.budget`).
+MAX_PATHS = 1_000_000_000
+#: Largest factor (and largest bound of an uncertain one) an adjustment may apply: with the
+#: other bounds it keeps every projected total far within what a 64-bit count can hold.
+MAX_FACTOR = 1_000
+#: Largest ``sd_log`` of a lognormal factor (one standard deviation: a factor of e**3 = 20).
+MAX_SD_LOG = 3
 #: Names of runs and scenarios (they become file and directory names).
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 

@@ -20,7 +20,19 @@ from ..data.policy import DataPolicy
 from ..data.vocabulary import canonical_name
 from ..errors import ModelError
 from ..models.spec import DEFAULT_OPTIONS, DEFAULT_WINDOW, HUB_QUANTILES, MODEL_KINDS, ModelSpec
-from .config import ADJUSTMENT_TYPES, DEFAULT_PATHS, SAFE_NAME, Factor, LogNormal, Uniform
+from .config import (
+    ADJUSTMENT_TYPES,
+    DEFAULT_PATHS,
+    HORIZON_UNIT,
+    MAX_FACTOR,
+    MAX_HORIZON,
+    MAX_PATHS,
+    MAX_SD_LOG,
+    SAFE_NAME,
+    Factor,
+    LogNormal,
+    Uniform,
+)
 from .rules import (
     Array,
     Choice,
@@ -67,6 +79,9 @@ NAME = Pattern(
 )
 DAY = Day()
 POSITIVE = Number(gt=0)
+#: A factor: > 0 and at most MAX_FACTOR, so that no scenario can push a count past what a
+#: 64-bit integer holds (the engine still checks every simulated day).
+FACTOR_VALUE = Number(gt=0, le=MAX_FACTOR)
 
 
 # --------------------------------------------------------------------------------------
@@ -86,14 +101,18 @@ class Interval(Rule):
         hi = Number().check(value[1], f"{path}[1]", fail)
         if not 0 < lo <= hi:
             raise fail(path, f"must be [lo, hi] with 0 < lo <= hi, got {show(value)}")
+        FACTOR_VALUE.check(value[1], f"{path}[1]", fail)
         return Uniform(lo, hi)
 
     def shape(self) -> dict[str, Any]:
-        return {"type": "array", "items": POSITIVE.schema(), "minItems": 2, "maxItems": 2}
+        return {"type": "array", "items": FACTOR_VALUE.schema(), "minItems": 2, "maxItems": 2}
 
 
 LOGNORMAL = Table(
-    keys={"median": Key(POSITIVE, required=True), "sd_log": Key(Number(ge=0), required=True)},
+    keys={
+        "median": Key(FACTOR_VALUE, required=True),
+        "sd_log": Key(Number(ge=0, le=MAX_SD_LOG), required=True),
+    },
     doc="median * exp(sd_log * Z), Z standard normal, drawn once per path",
 )
 #: The forms of an uncertain factor; a factor table holds exactly one of them.
@@ -111,7 +130,7 @@ class FactorRule(Rule):
 
     def check(self, value: Any, path: str, fail: Fail) -> Factor:
         if not isinstance(value, Mapping):
-            return POSITIVE.check(value, path, fail)
+            return FACTOR_VALUE.check(value, path, fail)
         t = DISTRIBUTIONS.keys_of(value, path, fail)
         if len(t) != 1:
             raise fail(path, "give a number, { uniform = [lo, hi] } or "
@@ -125,7 +144,7 @@ class FactorRule(Rule):
         alone = [
             Table(keys={k: Key(key.rule, required=True)}) for k, key in DISTRIBUTIONS.keys.items()
         ]
-        return {"oneOf": [POSITIVE.schema(), *(form.schema() for form in alone)]}
+        return {"oneOf": [FACTOR_VALUE.schema(), *(form.schema() for form in alone)]}
 
 
 FACTOR = FactorRule()
@@ -188,8 +207,14 @@ RUN = Table(
     keys={
         "name": Key(NAME, required=True),
         "seed": Key(Whole(minimum=0), required=True),
-        "paths": Key(Whole(minimum=1, doc="simulated paths"), default=DEFAULT_PATHS),
-        "horizon": Key(Whole(minimum=1, doc="days (give horizon or end)")),
+        "paths": Key(
+            Whole(minimum=1, maximum=MAX_PATHS, doc="simulated paths"), default=DEFAULT_PATHS
+        ),
+        "horizon": Key(
+            Whole(
+                minimum=1, maximum=MAX_HORIZON, unit=HORIZON_UNIT, doc="days (give horizon or end)"
+            )
+        ),
         "end": Key(Day(doc="last projected day (give horizon or end)")),
         "as_of": Key(Day(doc="ignore figures after this day")),
     }

@@ -66,30 +66,40 @@ class Rule:
 
 @dataclass(frozen=True, kw_only=True)
 class Whole(Rule):
-    """A whole number >= `minimum` (booleans are not numbers)."""
+    """A whole number >= `minimum` and <= `maximum` (booleans are not numbers)."""
 
     minimum: int
     #: What the message says is expected, when not "a whole number" / ">= minimum".
     wording: str | None = None
+    maximum: int | None = None
+    #: What the maximum is, for the message: "days (100 years of daily figures)".
+    unit: str = ""
 
     def check(self, value: Any, path: str, fail: Fail) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise fail(path, f"must be {self.wording or 'a whole number'}, got {show(value)}")
         if value < self.minimum:
             raise fail(path, f"must be {self.wording or f'>= {self.minimum}'}, got {value}")
+        if self.maximum is not None and value > self.maximum:
+            unit = f" {self.unit}" if self.unit else ""
+            raise fail(path, f"must be at most {self.maximum:,}{unit}, got {show(value)}")
         return value
 
     def shape(self) -> dict[str, Any]:
-        return {"type": "integer", "minimum": self.minimum}
+        out: dict[str, Any] = {"type": "integer", "minimum": self.minimum}
+        if self.maximum is not None:
+            out["maximum"] = self.maximum
+        return out
 
 
 @dataclass(frozen=True, kw_only=True)
 class Number(Rule):
-    """A finite number within optional bounds: > `gt` or >= `ge`, and < `lt`."""
+    """A finite number within optional bounds: > `gt` or >= `ge`, and < `lt` or <= `le`."""
 
     gt: float | None = None
     ge: float | None = None
     lt: float | None = None
+    le: float | None = None
     #: Put before the bounds in the message ("a probability >= 0 and < 1").
     wording: str = ""
 
@@ -105,6 +115,8 @@ class Number(Rule):
         low_ok = (self.gt is None or out > self.gt) and (self.ge is None or out >= self.ge)
         if not (low_ok and (self.lt is None or out < self.lt)):
             raise fail(path, f"must be {self.expected()}, got {show(value)}")
+        if self.le is not None and out > self.le:
+            raise fail(path, f"must be at most {self.le:,}, got {show(value)}")
         return out
 
     def expected(self) -> str:
@@ -117,7 +129,7 @@ class Number(Rule):
     def shape(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "number"}
         for name, bound in (("exclusiveMinimum", self.gt), ("minimum", self.ge),
-                            ("exclusiveMaximum", self.lt)):  # fmt: skip
+                            ("exclusiveMaximum", self.lt), ("maximum", self.le)):  # fmt: skip
             if bound is not None:
                 out[name] = bound
         return out
