@@ -57,8 +57,8 @@ def check(datasets: ReportedData | Sequence[ReportedData]) -> list[Finding]:
         corrections = {
             (r["series"], r["date"]): r["delta"] for r in data.corrections.iter_rows(named=True)
         }
-        for name in data.series_names:
-            found = _check_series(data.series(name), data.source, name, corrections)
+        for name, part in _series_parts(data):
+            found = _check_series(part, data.source, name, corrections)
             findings.extend(replace(f, reported_by=data.reported_by) for f in found)
     if len(datasets) > 1:
         reporters = {d.source: d.reported_by for d in datasets}
@@ -76,6 +76,45 @@ def check(datasets: ReportedData | Sequence[ReportedData]) -> list[Finding]:
     order = {k: i for i, k in enumerate(FINDING_KINDS)}
     findings.sort(key=lambda f: (f.series, f.date, order.get(f.kind, 99), f.source))
     return findings
+
+
+def _series_parts(data: ReportedData) -> list[tuple[str, pl.DataFrame]]:
+    """The rows of every series, in :attr:`ReportedData.series_names` order.
+
+    The table is sorted by series, so each series is one run of rows: a slice of it costs
+    nothing, where filtering the whole table once per series would scan millions of rows
+    hundreds of times for a big file.
+    """
+    table = data.table
+    runs = (
+        table.select(pl.col("series"))
+        .with_row_index("start")
+        .group_by("series", maintain_order=True)
+        .agg(pl.col("start").first(), pl.col("start").last().alias("last"), pl.len().alias("n"))
+    )
+    bounds = {r[0]: (r[1], r[2], r[3]) for r in runs.iter_rows()}
+    out = []
+    for name in data.series_names:
+        start, last, n = bounds[name]
+        if last - start + 1 == n:
+            out.append((name, table.slice(start, n)))
+        else:  # not contiguous (a table built by hand): filter
+            out.append((name, table.filter(pl.col("series") == name)))
+    return out
+
+
+class _Flags:
+    """The flags of a series' rows, ``flags[i]``: most rows have none, so only the flagged
+    rows become Python lists (a list per row of a long series is most of its checking time)."""
+
+    def __init__(self, column: pl.Series) -> None:
+        rows = (column.list.len() > 0).arg_true()
+        self._flagged: dict[int, list[str]] = dict(
+            zip(rows.to_list(), column.gather(rows).to_list(), strict=True)
+        )
+
+    def __getitem__(self, i: int) -> list[str]:
+        return self._flagged.get(i, [])
 
 
 # --------------------------------------------------------------------------- per series
@@ -113,7 +152,7 @@ def _check_series(
     dates = part.get_column("date").to_list()
     cum = part.get_column("cumulative").to_numpy().astype(np.int64)
     daily_col = part.get_column("daily")
-    flags = part.get_column("flags").to_list()
+    flags = _Flags(part.get_column("flags"))
     n_daily = int(daily_col.is_not_null().sum())
     flags_all = part.get_column("flags").to_list()
     add(
@@ -224,7 +263,7 @@ def _check_series(
 def _zero_runs(
     dates: list[date],
     daily: np.ndarray,
-    flags: list[list[str]],
+    flags: _Flags,
     in_slip: set[int],
     source: str,
     series: str,
