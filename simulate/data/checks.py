@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
+from itertools import accumulate
 
 import numpy as np
 import polars as pl
@@ -86,21 +87,14 @@ def _series_parts(data: ReportedData) -> list[tuple[str, pl.DataFrame]]:
     hundreds of times for a big file.
     """
     table = data.table
-    runs = (
-        table.select(pl.col("series"))
-        .with_row_index("start")
-        .group_by("series", maintain_order=True)
-        .agg(pl.col("start").first(), pl.col("start").last().alias("last"), pl.len().alias("n"))
-    )
-    bounds = {r[0]: (r[1], r[2], r[3]) for r in runs.iter_rows()}
-    out = []
-    for name in data.series_names:
-        start, last, n = bounds[name]
-        if last - start + 1 == n:
-            out.append((name, table.slice(start, n)))
-        else:  # not contiguous (a table built by hand): filter
-            out.append((name, table.filter(pl.col("series") == name)))
-    return out
+    runs = table.get_column("series").rle().struct.unnest()
+    names = runs.get_column("value").to_list()
+    if len(set(names)) < len(names):  # not one run per series (a table built by hand)
+        return [(n, table.filter(pl.col("series") == n)) for n in data.series_names]
+    lengths = runs.get_column("len").to_list()
+    starts = [0, *accumulate(lengths)][:-1]
+    bounds = dict(zip(names, zip(starts, lengths, strict=True), strict=True))
+    return [(n, table.slice(*bounds[n])) for n in data.series_names]
 
 
 class _Flags:
