@@ -331,3 +331,20 @@ def test_small_blocks_read_the_same_table(scratch: Path, monkeypatch: pytest.Mon
     whole = read_file(path).table
     monkeypatch.setattr(datafile, "_CHUNK_CELLS", 5)
     assert read_file(path).table.equals(whole)
+
+
+def series_file_bytes() -> bytes:
+    """The example's series file (``attrition series example -o x.csv``), a few weeks long."""
+    from simulate.data import DataPolicy, load
+    from simulate.outputs.seriesfile import series_table
+
+    table = series_table([load("example")], DataPolicy())
+    return table.filter(pl.col("date") < dt.date(2024, 2, 15)).write_csv().encode()
+
+
+@settings(max_examples=120, deadline=None, database=None, derandomize=True)
+@given(content=mutated(series_file_bytes()))
+def test_mutated_series_file_loads_or_raises_data_error(scratch: Path, content: bytes) -> None:
+    path = scratch / "series.csv"
+    path.write_bytes(content)
+    load_or_data_error(path)

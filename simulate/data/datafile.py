@@ -14,7 +14,11 @@ import codecs
 import csv
 import hashlib
 import io
+import os
 import stat
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +26,15 @@ from typing import Any
 from ..errors import DataError, NotAFileError
 from .cells import TextColumn
 
-__all__ = ["Scan", "decode", "open_regular", "read_bytes", "read_rows", "scan"]
+__all__ = [
+    "Scan",
+    "decode",
+    "open_regular",
+    "quiet_native_stderr",
+    "read_bytes",
+    "read_rows",
+    "scan",
+]
 
 #: Text files are read in blocks of this many rows (and bytes), so memory follows the table
 #: being built rather than the file's text.
@@ -194,3 +206,27 @@ def read_rows(
     except csv.Error as exc:
         raise DataError(file, f"line {reader.line_num}", f"is not valid CSV ({exc})") from None
     return header, lines, cells
+
+
+@contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Silence native code writing to file descriptor 2 (standard error) for a moment.
+
+    Polars panics on some corrupt Parquet files; the panic becomes an exception that the
+    reader turns into a one-line error, but Rust's panic hook has already printed a few lines
+    (and, with ``RUST_BACKTRACE`` set, a whole backtrace) straight to descriptor 2, around
+    Python's ``sys.stderr``. Those lines are sent to the null device while the file is decoded.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no descriptor 2 (e.g. a GUI without a console)
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

@@ -30,7 +30,15 @@ import polars as pl
 
 from ..errors import DataError
 from .cells import TextColumn, parse_counts, parse_dates
-from .datafile import Scan, decode, open_regular, read_bytes, read_rows, scan
+from .datafile import (
+    Scan,
+    decode,
+    open_regular,
+    quiet_native_stderr,
+    read_bytes,
+    read_rows,
+    scan,
+)
 from .reported import TABLE_SCHEMA, Kind, ReportedData, assemble, detect_kind, file_record
 from .serieslayout import TEXT_COLUMNS, is_series_layout, parse_series_layout
 from .sources import SOURCES
@@ -322,7 +330,8 @@ def _parse_parquet(
     content: bytes, *, file: str, kind: Kind | None, date_column: str | None
 ) -> _Parsed:
     try:
-        df = pl.read_parquet(io.BytesIO(content))
+        with quiet_native_stderr():
+            df = pl.read_parquet(io.BytesIO(content))
     # polars raises several types for corrupt files, and for some it panics: PanicException
     # derives from BaseException, so `except Exception` alone lets it escape.
     except (Exception, pl.exceptions.PanicException) as exc:
@@ -334,10 +343,11 @@ def _parse_parquet(
     for name in df.columns:
         col = df.get_column(name)
         try:
-            if col.dtype in (pl.Date, pl.Datetime):
-                # .dt.date() keeps a zoned timestamp's local date; a cast would take the UTC one.
-                col = col.dt.date().cast(pl.String)
-            columns[name] = col.to_list()
+            with quiet_native_stderr():
+                if col.dtype in (pl.Date, pl.Datetime):
+                    # .dt.date() keeps a zoned timestamp's local date; a cast would take UTC's.
+                    col = col.dt.date().cast(pl.String)
+                columns[name] = col.to_list()
         except (Exception, pl.exceptions.PanicException) as exc:  # e.g. out-of-range dates
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise DataError(file, f"column {name!r}", f"holds unreadable values ({msg})") from None
