@@ -1,9 +1,11 @@
 """One cell of a file: a date or a count, parsed with a message that says where it is.
 
 Owns the accepted date forms and the plausible date range (:func:`parse_dates`) and what a
-count may look like (:func:`parse_counts`: whole numbers that fit in 64 bits; blanks, ``NA``
-and ``-`` mean not reported). Every reader in :mod:`simulate.data.readers` parses its cells
-here, so a bad cell reads the same whatever the layout.
+count may look like (:func:`parse_counts`: whole numbers that fit in 64 bits; an empty or
+blank cell and the tokens of :data:`MISSING_TOKENS` — ``NA``, ``NaN``, ``null``, ``None``,
+``-`` in any case — mean not reported). Every reader in :mod:`simulate.data.readers` parses
+its cells here, so a bad cell reads the same whatever the layout; :class:`TextColumn` holds
+a big text file's column compactly until it is parsed by the same rules.
 """
 
 from __future__ import annotations
