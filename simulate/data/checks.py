@@ -110,6 +110,10 @@ class _Flags:
     def __getitem__(self, i: int) -> list[str]:
         return self._flagged.get(i, [])
 
+    def rows_with(self, flag: str) -> list[int]:
+        """The rows that carry `flag`."""
+        return [i for i, f in self._flagged.items() if flag in f]
+
 
 # --------------------------------------------------------------------------- per series
 
@@ -188,8 +192,12 @@ def _check_series(
                 detail += f" (multiples of {format_count(g_early)} until {dates[k - 1]})"
         add("granularity", "info", dates[0], detail, value=g)
 
-    # Gaps between reported dates.
-    for i in range(1, len(dates)):
+    # Gaps between reported dates. Only the rows that can report something are visited (a
+    # long series has tens of thousands of rows and a handful of gaps): those after a gap,
+    # flagged duplicates, and row 1 (which reports a duplicate first row).
+    steps = part.get_column("date").diff().dt.total_days().fill_null(1).to_numpy()
+    visit = {1, *np.flatnonzero(steps > 1).tolist(), *flags.rows_with("duplicate")}
+    for i in sorted(v for v in visit if 1 <= v < len(dates)):
         missing = (dates[i] - dates[i - 1]).days - 1
         if missing > 0:
             first_missing = dates[i - 1] + timedelta(days=1)
@@ -229,7 +237,12 @@ def _check_series(
             suggested=s.suggested[0],
         )
 
-    for i in range(1, len(dates)):
+    # Only rows with a negative daily figure or an official correction report anything.
+    corrected = {d for (name, d) in corrections if name == series}
+    visit = set(np.flatnonzero(daily < 0).tolist())
+    if corrected:
+        visit.update(i for i, d in enumerate(dates) if d in corrected)
+    for i in sorted(v for v in visit if v >= 1):
         if daily[i] < 0 and i not in in_slip:
             add(
                 "correction",
@@ -264,10 +277,9 @@ def _zero_runs(
 ) -> list[Finding]:
     level = rolling_median(np.maximum(daily, 0).astype(float), 29)
     out = []
-    i = 1
-    while i < len(dates):
-        if daily[i] != 0 or "after_gap" in flags[i] or i in in_slip:
-            i += 1
+    after = 1  # runs start at row 1 or later, and after the previous run
+    for i in np.flatnonzero(daily == 0).tolist():
+        if i < after or "after_gap" in flags[i] or i in in_slip:
             continue
         j = i
         while (
@@ -296,5 +308,5 @@ def _zero_runs(
                     f"typical figure is about {format_count(typical)}",
                 )
             )
-        i = j + 1
+        after = j + 1
     return out
