@@ -139,6 +139,8 @@ def test_series_output_reads_back_with_the_same_figures(tmp_path: Path, suffix: 
     assert "gap" not in checked.output.split("findings:")[1]
     fitted = CliRunner().invoke(main, ["fit", str(out), "--series", "tanks"])
     assert fitted.exit_code == 0, fitted.output
+    named = load(out, fmt="attrition-series")
+    assert figures(named.table) == figures(written.table)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])

@@ -157,7 +157,9 @@ def read_file(
     scanned = scan(path, name)
     if fmt is None:
         fmt = detect_format(path, scanned.head)
-    if fmt in ("csv", "romansverdan", "attrition-series"):
+    # A series file is CSV or Parquet (the Parquet reader recognises its columns).
+    parquet = fmt == "parquet" or (fmt == "attrition-series" and scanned.head[:4] == b"PAR1")
+    if fmt in ("csv", "romansverdan", "attrition-series") and not parquet:
         # Text tables are read row by row from the file, never held whole in memory.
         parsed = _parse_csv(
             path,
@@ -169,7 +171,7 @@ def read_file(
         )
     else:
         content = read_bytes(path, name)
-        if fmt == "parquet":
+        if parquet:
             parsed = _parse_parquet(content, file=name, kind=kind, date_column=date_column)
         else:
             parsed = _parse_json(decode(content, name), file=name, fmt=fmt, kind=kind)
