@@ -17,6 +17,7 @@ __all__ = [
     "ScenarioError",
     "SizeError",
     "SelectionError",
+    "NotAFileError",
     "FetchError",
     "SourceError",
     "PolicyError",
@@ -78,6 +79,11 @@ class SelectionError(DataError):
     """A series asked for that the figures do not hold (a usage error, exit status 2)."""
 
 
+class NotAFileError(DataError):
+    """A data path that is not a regular file (a directory, a named pipe, a socket, a device):
+    a usage error, exit status 2. Reading a named pipe would wait for a writer forever."""
+
+
 class SourceError(AttritionError):
     """A data source name that is unknown, or known but not fetched yet."""
 
@@ -127,6 +133,7 @@ class CompareError(AttritionError):
 USAGE_ERRORS: tuple[type[AttritionError], ...] = (
     ScenarioError,
     SelectionError,
+    NotAFileError,
     SourceError,
     OutputExistsError,
     CompareError,

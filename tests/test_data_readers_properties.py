@@ -1,6 +1,9 @@
 """Property tests of :mod:`simulate.data.readers`: whatever the bytes or rows, reading either
 gives a table that keeps the documented invariants or raises a one-line
 :class:`~simulate.errors.DataError` naming the file; cumulative and daily input round-trip.
+Fuzzing: random bytes, random tables, and mutated real files (the bundled example and the
+../shared/data compilations: byte flips, truncations, inserted delimiters and quotes,
+duplicated and deleted lines), with fixed seeds (``derandomize``) and modest example counts.
 """
 
 from __future__ import annotations
@@ -8,16 +11,21 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 from itertools import accumulate
 from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import FILES
 from data_helpers import check_table, csv_text, days
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulate.data import datafile
+from simulate.data.cells import TextColumn, parse_counts
 from simulate.data.readers import read_file
+from simulate.data.sources import example_path
 from simulate.errors import DataError
 
 
@@ -217,4 +225,126 @@ def test_mutated_parquet_loads_or_raises_data_error(
         content = content[: cut % len(content)]
     path = scratch / "mutated.parquet"
     path.write_bytes(bytes(content))
+    load_or_data_error(path)
+
+
+# --------------------------------------------------------------------------- mutated real files
+
+INSERTS = [
+    b",", b";", b"\t", b'"', b"\n", b"\r", b"\r\n", b"{", b"}", b"[", b"]", b":", b"\x00",
+    b"\xff", b"\xef\xbb\xbf", b"NA", b"-", b"-1", b"9" * 20, b"1.5", b"2024-13-45", b"null",
+]  # fmt: skip
+
+
+@st.composite
+def mutated(draw: st.DrawFn, base: bytes) -> bytes:
+    """`base` after a few byte flips, truncations, inserted delimiters or quotes, and
+    duplicated or deleted lines."""
+    data = bytearray(base)
+    for _ in range(draw(st.integers(1, 4))):
+        op = draw(st.sampled_from(["flip", "truncate", "insert", "duplicate", "delete"]))
+        pos = draw(st.integers(0, max(len(data) - 1, 0)))
+        if op == "flip" and data:
+            data[pos] = draw(st.integers(0, 255))
+        elif op == "truncate":
+            del data[pos:]
+        elif op == "insert":
+            data[pos:pos] = draw(st.sampled_from(INSERTS))
+        else:
+            start = data.rfind(b"\n", 0, pos) + 1
+            end = data.find(b"\n", pos)
+            end = len(data) if end < 0 else end + 1
+            if op == "duplicate":
+                data[end:end] = data[start:end]
+            else:
+                del data[start:end]
+    return bytes(data)
+
+
+EXAMPLE = example_path().read_bytes()
+
+
+@settings(max_examples=120, deadline=None, database=None, derandomize=True)
+@given(content=mutated(EXAMPLE))
+def test_mutated_example_csv_loads_or_raises_data_error(scratch: Path, content: bytes) -> None:
+    path = scratch / "synthetic_reports.csv"
+    path.write_bytes(content)
+    load_or_data_error(path)
+
+
+@pytest.mark.parametrize("key", sorted(FILES))
+def test_mutated_shared_files_load_or_raise_data_error(
+    scratch: Path, shared: dict[str, Path], key: str
+) -> None:
+    base = shared[key].read_bytes()
+
+    # The file's own name: the layout is detected from it (e.g. 'correction').
+    @settings(max_examples=12, deadline=None, database=None, derandomize=True)
+    @given(content=mutated(base))
+    def one(content: bytes) -> None:
+        folder = scratch / key
+        folder.mkdir(exist_ok=True)
+        path = folder / shared[key].name
+        path.write_bytes(content)
+        load_or_data_error(path)
+
+    one()
+
+
+COUNT_CELL = st.one_of(
+    st.integers(-(2**64), 2**64).map(str),
+    st.from_regex(r"\A[ \t+\-]?[0-9_.eE٣５]{0,22}[ \t]?\Z"),
+    st.sampled_from(["", " ", "NA", "nan", "NULL", "None", "-", "+", "1_000", "0x1", "1e3"]),
+    st.text(max_size=5),
+)
+
+
+@settings(max_examples=300, deadline=None, database=None, derandomize=True)
+@given(cells=st.lists(COUNT_CELL, min_size=1, max_size=12))
+def test_text_columns_parse_cells_like_one_by_one(cells: list[str]) -> None:
+    # The block reader hands cells to Polars first; whatever Polars reads must be what the
+    # one-cell rules give, and anything else must fail with the same message.
+    where = [f"line {i + 2}" for i in range(len(cells))]
+
+    def parse(given: Sequence[str] | TextColumn) -> object:
+        try:
+            return parse_counts(given, where=where, file="f.csv", label="column 'x'").to_list()
+        except DataError as err:
+            return str(err)
+
+    column = TextColumn()
+    half = len(cells) // 2
+    TextColumn.extend_all([column], [cells[:half]])
+    TextColumn.extend_all([column], [cells[half:]])
+    assert parse(column) == parse(cells)
+
+
+def test_small_blocks_read_the_same_table(scratch: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Rows are read in blocks: a block boundary anywhere must change nothing.
+    lines = EXAMPLE.decode().splitlines()
+    for i in (10, 50, 300):  # missing cells and blank lines inside blocks
+        lines[i] = ",".join([*lines[i].split(",")[:-1], "NA"])
+        lines[i + 1] += "\n"
+    text = "\n".join(lines) + "\n"
+    path = scratch / "blocks.csv"
+    path.write_text(text, encoding="utf-8")
+    whole = read_file(path).table
+    monkeypatch.setattr(datafile, "_CHUNK_CELLS", 5)
+    assert read_file(path).table.equals(whole)
+
+
+def series_file_bytes() -> bytes:
+    """The example's series file (``attrition series example -o x.csv``), a few weeks long."""
+    from simulate.data import DataPolicy, load
+    from simulate.outputs.seriesfile import series_table
+
+    table = series_table([load("example")], DataPolicy())
+    return table.filter(pl.col("date") < dt.date(2024, 2, 15)).write_csv().encode()
+
+
+@settings(max_examples=120, deadline=None, database=None, derandomize=True)
+@given(content=mutated(series_file_bytes()))
+def test_mutated_series_file_loads_or_raises_data_error(scratch: Path, content: bytes) -> None:
+    path = scratch / "series.csv"
+    path.write_bytes(content)
     load_or_data_error(path)

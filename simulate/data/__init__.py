@@ -12,7 +12,10 @@ One module per job, in the order the figures flow through them:
 
 * ``vocabulary`` — canonical series names and the aliases the compilations use;
 * ``sources`` — the known public compilations and the bundled example;
+* ``datafile`` — one file on disk: refused unless a regular file, hashed and checked in one
+  streaming pass, a CSV's rows gathered column by column in blocks;
 * ``readers`` — one reader per file layout (``read_file``, ``detect_format``);
+* ``serieslayout`` — the tool's own series files (``attrition series``) read back;
 * ``cells`` — one date or count cell, parsed or refused with a message naming the cell;
 * ``reported`` — the tidy table (:class:`ReportedData`), its schema and flags, kind detection
   and assembly of a reader's rows into the table;

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
+from itertools import accumulate
 
 import numpy as np
 import polars as pl
@@ -57,8 +58,8 @@ def check(datasets: ReportedData | Sequence[ReportedData]) -> list[Finding]:
         corrections = {
             (r["series"], r["date"]): r["delta"] for r in data.corrections.iter_rows(named=True)
         }
-        for name in data.series_names:
-            found = _check_series(data.series(name), data.source, name, corrections)
+        for name, part in _series_parts(data):
+            found = _check_series(part, data.source, name, corrections)
             findings.extend(replace(f, reported_by=data.reported_by) for f in found)
     if len(datasets) > 1:
         reporters = {d.source: d.reported_by for d in datasets}
@@ -76,6 +77,42 @@ def check(datasets: ReportedData | Sequence[ReportedData]) -> list[Finding]:
     order = {k: i for i, k in enumerate(FINDING_KINDS)}
     findings.sort(key=lambda f: (f.series, f.date, order.get(f.kind, 99), f.source))
     return findings
+
+
+def _series_parts(data: ReportedData) -> list[tuple[str, pl.DataFrame]]:
+    """The rows of every series, in :attr:`ReportedData.series_names` order.
+
+    The table is sorted by series, so each series is one run of rows: a slice of it costs
+    nothing, where filtering the whole table once per series would scan millions of rows
+    hundreds of times for a big file.
+    """
+    table = data.table
+    runs = table.get_column("series").rle().struct.unnest()
+    names = runs.get_column("value").to_list()
+    if len(set(names)) < len(names):  # not one run per series (a table built by hand)
+        return [(n, table.filter(pl.col("series") == n)) for n in data.series_names]
+    lengths = runs.get_column("len").to_list()
+    starts = [0, *accumulate(lengths)][:-1]
+    bounds = dict(zip(names, zip(starts, lengths, strict=True), strict=True))
+    return [(n, table.slice(*bounds[n])) for n in data.series_names]
+
+
+class _Flags:
+    """The flags of a series' rows, ``flags[i]``: most rows have none, so only the flagged
+    rows become Python lists (a list per row of a long series is most of its checking time)."""
+
+    def __init__(self, column: pl.Series) -> None:
+        rows = (column.list.len() > 0).arg_true()
+        self._flagged: dict[int, list[str]] = dict(
+            zip(rows.to_list(), column.gather(rows).to_list(), strict=True)
+        )
+
+    def __getitem__(self, i: int) -> list[str]:
+        return self._flagged.get(i, [])
+
+    def rows_with(self, flag: str) -> list[int]:
+        """The rows that carry `flag`."""
+        return [i for i, f in self._flagged.items() if flag in f]
 
 
 # --------------------------------------------------------------------------- per series
@@ -113,7 +150,7 @@ def _check_series(
     dates = part.get_column("date").to_list()
     cum = part.get_column("cumulative").to_numpy().astype(np.int64)
     daily_col = part.get_column("daily")
-    flags = part.get_column("flags").to_list()
+    flags = _Flags(part.get_column("flags"))
     n_daily = int(daily_col.is_not_null().sum())
     flags_all = part.get_column("flags").to_list()
     add(
@@ -155,8 +192,12 @@ def _check_series(
                 detail += f" (multiples of {format_count(g_early)} until {dates[k - 1]})"
         add("granularity", "info", dates[0], detail, value=g)
 
-    # Gaps between reported dates.
-    for i in range(1, len(dates)):
+    # Gaps between reported dates. Only the rows that can report something are visited (a
+    # long series has tens of thousands of rows and a handful of gaps): those after a gap,
+    # flagged duplicates, and row 1 (which reports a duplicate first row).
+    steps = part.get_column("date").diff().dt.total_days().fill_null(1).to_numpy()
+    visit = {1, *np.flatnonzero(steps > 1).tolist(), *flags.rows_with("duplicate")}
+    for i in sorted(v for v in visit if 1 <= v < len(dates)):
         missing = (dates[i] - dates[i - 1]).days - 1
         if missing > 0:
             first_missing = dates[i - 1] + timedelta(days=1)
@@ -196,7 +237,12 @@ def _check_series(
             suggested=s.suggested[0],
         )
 
-    for i in range(1, len(dates)):
+    # Only rows with a negative daily figure or an official correction report anything.
+    corrected = {d for (name, d) in corrections if name == series}
+    visit = set(np.flatnonzero(daily < 0).tolist())
+    if corrected:
+        visit.update(i for i, d in enumerate(dates) if d in corrected)
+    for i in sorted(v for v in visit if v >= 1):
         if daily[i] < 0 and i not in in_slip:
             add(
                 "correction",
@@ -224,17 +270,16 @@ def _check_series(
 def _zero_runs(
     dates: list[date],
     daily: np.ndarray,
-    flags: list[list[str]],
+    flags: _Flags,
     in_slip: set[int],
     source: str,
     series: str,
 ) -> list[Finding]:
     level = rolling_median(np.maximum(daily, 0).astype(float), 29)
     out = []
-    i = 1
-    while i < len(dates):
-        if daily[i] != 0 or "after_gap" in flags[i] or i in in_slip:
-            i += 1
+    after = 1  # runs start at row 1 or later, and after the previous run
+    for i in np.flatnonzero(daily == 0).tolist():
+        if i < after or "after_gap" in flags[i] or i in in_slip:
             continue
         j = i
         while (
@@ -263,5 +308,5 @@ def _zero_runs(
                     f"typical figure is about {format_count(typical)}",
                 )
             )
-        i = j + 1
+        after = j + 1
     return out

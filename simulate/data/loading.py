@@ -201,7 +201,9 @@ def _merge(group: list[ReportedData]) -> ReportedData:
                     f, f"series {name!r}", f"is also in {seen[name]}; expected each series once"
                 )
             seen[name] = f
-    table = pl.concat(tables).sort("series", "date")
+    # One file's table is sorted already: sorting it again would copy every row (a big file
+    # would need twice its table's memory for nothing).
+    table = tables[0] if len(tables) == 1 else pl.concat(tables).sort("series", "date")
     corrections = pl.concat([g.corrections for g in group]).unique().sort("series", "date")
     if corrections.height:
         marks = corrections.select("series", "date", pl.lit(True).alias("_off"))

@@ -29,8 +29,18 @@ from typing import Any, Literal
 import polars as pl
 
 from ..errors import DataError
-from .cells import parse_counts, parse_dates
+from .cells import TextColumn, parse_counts, parse_dates
+from .datafile import (
+    Scan,
+    decode,
+    open_regular,
+    quiet_native_stderr,
+    read_bytes,
+    read_rows,
+    scan,
+)
 from .reported import TABLE_SCHEMA, Kind, ReportedData, assemble, detect_kind, file_record
+from .serieslayout import TEXT_COLUMNS, is_series_layout, parse_series_layout
 from .sources import SOURCES
 from .vocabulary import canonical_name
 
@@ -45,6 +55,7 @@ Format = Literal[
     "petroivaniuk-correction",
     "lod-db",
     "romansverdan",
+    "attrition-series",
 ]
 FORMATS: tuple[str, ...] = Format.__args__  # type: ignore[attr-defined]
 
@@ -73,11 +84,25 @@ _FORMAT_SOURCE = {
 }
 
 
+#: The reader's long table (see :func:`simulate.data.reported.assemble`).
+_RAW_SCHEMA = {"date": pl.Date(), "series": pl.String(), "value": pl.Int64(), "where": pl.String()}
+
+
 @dataclass(frozen=True)
 class _Parsed:
-    raw: pl.DataFrame  # date, series, value, where
+    # One long frame (date, series, value, where) per series, in the file's column order;
+    # assembled series by series so that no table of the whole file's cells is built twice.
+    parts: dict[str, pl.DataFrame]
     kinds: dict[str, Kind]
     corrections: pl.DataFrame | None = None
+    reported_by: str | None = None  # as a series file records it
+
+    @property
+    def raw(self) -> pl.DataFrame:
+        frames = [
+            p.with_columns(pl.col("series", "where").cast(pl.String)) for p in self.parts.values()
+        ]
+        return pl.concat(frames) if frames else pl.DataFrame(schema=_RAW_SCHEMA)
 
 
 def read_file(
@@ -129,33 +154,31 @@ def read_file(
         raise DataError(
             name, "", f"fmt {fmt!r} is not a format; expected one of {', '.join(FORMATS)}"
         )
-    try:
-        content = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(name, "", "no such file") from None
-    except IsADirectoryError:
-        raise DataError(name, "", "is a directory; expected a data file") from None
-    except OSError as exc:
-        raise DataError(name, "", f"cannot be read ({exc.strerror})") from None
+    scanned = scan(path, name)
     if fmt is None:
-        fmt = detect_format(path, content)
-    if fmt == "parquet":
-        parsed = _parse_parquet(content, file=name, kind=kind, date_column=date_column)
+        fmt = detect_format(path, scanned.head)
+    # A series file is CSV or Parquet (the Parquet reader recognises its columns).
+    parquet = fmt == "parquet" or (fmt == "attrition-series" and scanned.head[:4] == b"PAR1")
+    if fmt in ("csv", "romansverdan", "attrition-series") and not parquet:
+        # Text tables are read row by row from the file, never held whole in memory.
+        parsed = _parse_csv(
+            path,
+            scanned,
+            file=name,
+            kind="cumulative" if fmt == "romansverdan" else kind,
+            date_column=date_column,
+            series_layout=fmt == "attrition-series",
+        )
     else:
-        text = _decode(content, name)
-        if fmt in ("csv", "romansverdan"):
-            parsed = _parse_csv(
-                text,
-                file=name,
-                kind="cumulative" if fmt == "romansverdan" else kind,
-                date_column=date_column,
-            )
+        content = read_bytes(path, name)
+        if parquet:
+            parsed = _parse_parquet(content, file=name, kind=kind, date_column=date_column)
         else:
-            parsed = _parse_json(text, file=name, fmt=fmt, kind=kind)
-    raw = parsed.raw
+            parsed = _parse_json(decode(content, name), file=name, fmt=fmt, kind=kind)
+    parts = dict(parsed.parts)
     if series is not None:
         wanted = [canonical_name(s) for s in series]
-        have = set(raw.get_column("series").unique().to_list())
+        have = set(parts)
         missing = [s for s in wanted if s not in have]
         if missing and fmt != "petroivaniuk-correction":
             raise DataError(
@@ -163,14 +186,18 @@ def read_file(
                 f"series {missing[0]!r}",
                 f"not in this file; found: {', '.join(sorted(have))}",
             )
-        raw = raw.filter(pl.col("series").is_in(wanted))
+        parts = {k: v for k, v in parts.items() if k in wanted}
     src = source or _FORMAT_SOURCE.get(fmt) or path.stem
-    who = reported_by or (
-        SOURCES[_FORMAT_SOURCE[fmt]].reported_by
-        if fmt in _FORMAT_SOURCE
-        else f"unstated (file {path.name}; set reported_by / --reported-by)"
+    who = (
+        reported_by
+        or parsed.reported_by
+        or (
+            SOURCES[_FORMAT_SOURCE[fmt]].reported_by
+            if fmt in _FORMAT_SOURCE
+            else f"unstated (file {path.name}; set reported_by / --reported-by)"
+        )
     )
-    record = file_record(path, content, fmt, url=url, retrieved_at=retrieved_at)
+    record = file_record(path, scanned.sha256, fmt, url=url, retrieved_at=retrieved_at)
     corrections = parsed.corrections
     if fmt == "petroivaniuk-correction":
         assert corrections is not None
@@ -183,9 +210,32 @@ def read_file(
             files=(record,),
             corrections=corrections,
         )
-    table = assemble(raw, file=name, kinds=parsed.kinds)
+    kinds = parsed.kinds
+    del parsed  # each part is released once assembled (a big file's parts are its cells)
+    table = _assemble_parts(parts, file=name, kinds=kinds)
     data = ReportedData(source=src, reported_by=who, table=table, files=(record,))
     return data
+
+
+def _assemble_parts(
+    parts: dict[str, pl.DataFrame], *, file: str, kinds: Mapping[str, Kind]
+) -> pl.DataFrame:
+    """:func:`assemble` series by series (in name order, as the table is sorted).
+
+    Assembling the whole file at once would hold several copies of a table of every cell;
+    one series at a time, only the finished table grows. Series with no figure at all are
+    left out, as :func:`assemble` leaves them out. `parts` is emptied on the way.
+    """
+    tables = []
+    for name in sorted(parts):
+        part = parts.pop(name)
+        if part.get_column("value").null_count() == part.height:
+            continue
+        tables.append(assemble(part, file=file, kinds=kinds))
+    if not tables:
+        # The message of an empty table is assemble's own.
+        return assemble(pl.DataFrame(schema=_RAW_SCHEMA), file=file, kinds=kinds)
+    return pl.concat(tables, rechunk=False)
 
 
 def detect_format(path: Path, content: bytes) -> Format:
@@ -218,6 +268,9 @@ def detect_format(path: Path, content: bytes) -> Format:
     cols = {c.strip() for c in first_line.split(",")}
     if {"apv", "aaws"} <= cols:
         return "romansverdan"
+    # The tool's own series files (their column names exactly as written).
+    if is_series_layout(head.split(b"\n", 1)[0].decode("utf-8", "replace").split(",")):
+        return "attrition-series"
     return "csv"
 
 
@@ -226,59 +279,50 @@ def _first_keys(head: bytes) -> list[str]:
     return re.findall(r'"([^"\\]+)"\s*:', head.decode("utf-8", "replace"))
 
 
-def _decode(content: bytes, file: str) -> str:
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = content[: exc.start].count(b"\n") + 1
-        raise DataError(
-            file,
-            f"line {line}",
-            f"byte 0x{content[exc.start]:02x} at offset {exc.start} is not UTF-8; expected "
-            "UTF-8 text (re-save the file as UTF-8)",
-        ) from None
-
-
 # --------------------------------------------------------------------------- generic tables
 
 
-def _parse_csv(text: str, *, file: str, kind: Kind | None, date_column: str | None) -> _Parsed:
-    if not text.strip():
+def _parse_csv(
+    path: Path,
+    scan: Scan,
+    *,
+    file: str,
+    kind: Kind | None,
+    date_column: str | None,
+    series_layout: bool = False,
+) -> _Parsed:
+    if not scan.utf8:
+        decode(read_bytes(path, file), file)  # raises the message naming the bad byte
+    if scan.blank:
         raise DataError(
             file, "", "file is empty; expected a header row with a date column and value columns"
         )
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        dialect = csv.Sniffer().sniff(scan.sample, delimiters=",;\t")
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    # newline=None: files saved with bare "\r" line ends (old Mac exports) read like others.
-    reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
-    try:
-        header = next(reader)
-        rows: list[list[str]] = []
-        lines: list[int] = []
-        for row in reader:
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                raise DataError(
-                    file,
-                    f"line {reader.line_num}",
-                    f"has {len(row)} fields; expected {len(header)} as in the header",
-                )
-            rows.append(row)
-            lines.append(reader.line_num)
-    except csv.Error as exc:
-        raise DataError(file, f"line {reader.line_num}", f"is not valid CSV ({exc})") from None
+    with open_regular(path, file) as raw_fh:
+        # newline=None: files saved with bare "\r" line ends (old Mac exports) read like others.
+        fh = io.TextIOWrapper(raw_fh, encoding="utf-8-sig", newline=None)
+        header, lines, cells = read_rows(
+            csv.reader(fh, delimiter=delimiter),
+            file,
+            date_column,
+            ignored=_META_KEYS,
+            text=TEXT_COLUMNS if series_layout else frozenset(),
+        )
     header = [h.strip() for h in header]
-    if not rows:
+    if not lines:
         raise DataError(file, "", "has a header but no data rows; expected at least one row")
-    columns = {h: [r[i] for r in rows] for i, h in enumerate(header)}
+    columns = dict(zip(header, cells, strict=True))
     if len(columns) != len(header):
         dup = next(h for h in header if header.count(h) > 1)
         raise DataError(file, "header", f"column {dup!r} appears twice; expected unique names")
     where = [f"line {n}" for n in lines]
+    if series_layout:
+        parts, kinds, who = parse_series_layout(columns, where=where, file=file)
+        return _Parsed(parts=parts, kinds=kinds, reported_by=who)
     return _from_columns(
         columns, where=where, file=file, kind=kind, date_column=date_column, unit="column"
     )
@@ -288,7 +332,8 @@ def _parse_parquet(
     content: bytes, *, file: str, kind: Kind | None, date_column: str | None
 ) -> _Parsed:
     try:
-        df = pl.read_parquet(io.BytesIO(content))
+        with quiet_native_stderr():
+            df = pl.read_parquet(io.BytesIO(content))
     # polars raises several types for corrupt files, and for some it panics: PanicException
     # derives from BaseException, so `except Exception` alone lets it escape.
     except (Exception, pl.exceptions.PanicException) as exc:
@@ -300,21 +345,25 @@ def _parse_parquet(
     for name in df.columns:
         col = df.get_column(name)
         try:
-            if col.dtype in (pl.Date, pl.Datetime):
-                # .dt.date() keeps a zoned timestamp's local date; a cast would take the UTC one.
-                col = col.dt.date().cast(pl.String)
-            columns[name] = col.to_list()
+            with quiet_native_stderr():
+                if col.dtype in (pl.Date, pl.Datetime):
+                    # .dt.date() keeps a zoned timestamp's local date; a cast would take UTC's.
+                    col = col.dt.date().cast(pl.String)
+                columns[name] = col.to_list()
         except (Exception, pl.exceptions.PanicException) as exc:  # e.g. out-of-range dates
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise DataError(file, f"column {name!r}", f"holds unreadable values ({msg})") from None
     where = [f"row {i + 1}" for i in range(df.height)]
+    if is_series_layout(df.columns) and date_column is None and kind is None:
+        parts, kinds, who = parse_series_layout(columns, where=where, file=file)
+        return _Parsed(parts=parts, kinds=kinds, reported_by=who)
     return _from_columns(
         columns, where=where, file=file, kind=kind, date_column=date_column, unit="column"
     )
 
 
 def _from_columns(
-    columns: Mapping[str, Sequence[Any]],
+    columns: Mapping[str, Sequence[Any] | TextColumn | None],
     *,
     where: list[str],
     file: str,
@@ -343,12 +392,16 @@ def _from_columns(
             "header",
             f"no {unit} {date_column!r}; found {', '.join(repr(n) for n in names)}",
         )
-    dates = parse_dates(columns[date_column], where=where, file=file)
+    date_cells = columns[date_column]
+    assert isinstance(date_cells, Sequence)  # the CSV reader keeps the date column as text
+    dates = parse_dates(date_cells, where=where, file=file)
+    # One copy of the row names for every series (an Enum stores a small index per row).
+    where_col = pl.Series("where", where, dtype=pl.Enum(where))
     ignore_keys = _META_KEYS | (ignore or set())
     value_names = [n for n in names if n != date_column and n.strip().lower() not in ignore_keys]
     if not value_names:
         raise DataError(file, "header", f"no value {unit}s beside {date_column!r}")
-    frames = []
+    parts: dict[str, pl.DataFrame] = {}
     kinds: dict[str, Kind] = {}
     seen: dict[str, str] = {}
     for name in value_names:
@@ -361,7 +414,9 @@ def _from_columns(
             )
         seen[canon] = name
         label = labels.get(name) or f"{unit} {name!r}"
-        values = parse_counts(columns[name], where=where, file=file, label=label)
+        cells = columns[name]
+        assert cells is not None  # only ignored columns are not kept
+        values = parse_counts(cells, where=where, file=file, label=label)
         if not canon:
             # A name without letters or digits ("", "!!!") would become a nameless series;
             # an empty one (e.g. from a trailing comma) is harmless and skipped.
@@ -372,20 +427,15 @@ def _from_columns(
             )
         # Detect in date order: a file may list the newest day first.
         kinds[canon] = kind or detect_kind(values.gather(dates.arg_sort()))
-        frames.append(
-            pl.DataFrame(
-                {"date": dates, "series": canon, "value": values, "where": where},
-                schema={
-                    "date": pl.Date(),
-                    "series": pl.String(),
-                    "value": pl.Int64(),
-                    "where": pl.String(),
-                },
-            )
+        # The series name as an Enum: 4 bytes a row instead of 16 (assemble names the series
+        # of its table itself).
+        name_col = pl.repeat(canon, len(where), eager=True).cast(pl.Enum([canon]))
+        parts[canon] = pl.DataFrame(
+            [dates.alias("date"), name_col.alias("series"), values.alias("value"), where_col]
         )
-    if not frames:
+    if not parts:
         raise DataError(file, "header", f"no named value {unit}s beside {date_column!r}")
-    return _Parsed(raw=pl.concat(frames), kinds=kinds)
+    return _Parsed(parts=parts, kinds=kinds)
 
 
 # --------------------------------------------------------------------------- JSON layouts
@@ -470,7 +520,7 @@ def _parse_json(text: str, *, file: str, fmt: str, kind: Kind | None) -> _Parsed
     if fmt == "petroivaniuk-correction":
         raw = parsed.raw.filter(pl.col("value").is_not_null() & (pl.col("value") != 0))
         corrections = raw.select("date", "series", pl.col("value").alias("delta"))
-        return _Parsed(raw=parsed.raw, kinds=parsed.kinds, corrections=corrections)
+        return _Parsed(parts=parsed.parts, kinds=parsed.kinds, corrections=corrections)
     return parsed
 
 

@@ -94,12 +94,21 @@ class FileRecord:
 
 
 def file_record(
-    path: Path, content: bytes, fmt: str, *, url: str | None = None, retrieved_at: str | None = None
+    path: Path,
+    content: bytes | str,
+    fmt: str,
+    *,
+    url: str | None = None,
+    retrieved_at: str | None = None,
 ) -> FileRecord:
-    """Build the provenance record of a file that has just been read."""
+    """Build the provenance record of a file that has just been read.
+
+    `content` is the file's bytes, or their SHA-256 (hex) when the file was hashed while it
+    was read block by block.
+    """
     return FileRecord(
         path=str(path),
-        sha256=hashlib.sha256(content).hexdigest(),
+        sha256=content if isinstance(content, str) else hashlib.sha256(content).hexdigest(),
         format=fmt,
         read_at=datetime.now(UTC).isoformat(timespec="seconds"),
         url=url,

@@ -87,7 +87,23 @@ def find_slips(dates: Sequence[date], cum: np.ndarray, step: int = 1) -> list[Sl
     slips: list[Slip] = []
     taken = np.zeros(n, dtype=bool)
     for k in (1, 2, 3):
-        for a in range(0, len(inc) - k):
+        # Every rule below needs opposite deviations and either a stale copy (a zero
+        # increment, then a catch-up of at least _CATCH_UP) or deviations that are large
+        # enough on their own: positions failing that are skipped at once (the same float
+        # operations as below, so nothing else changes), and a long series costs a few array
+        # operations instead of one Python iteration per report.
+        za_all, zb_all = z[: len(inc) - k], z[k:]
+        small_all = np.minimum(np.abs(za_all), np.abs(zb_all))
+        if k == 1:
+            large = (small_all >= _BOTH_SIDES) & (
+                np.abs(za_all - zb_all) / math.sqrt(2) >= _EXCURSION
+            )
+        else:
+            large = small_all >= _STRONG
+        maybe = (za_all * zb_all < 0) & (
+            large | ((inc[: len(inc) - k] == 0) & (zb_all >= _CATCH_UP))
+        )
+        for a in np.flatnonzero(maybe).tolist():
             b = a + k  # inc[a] enters report a+1; inc[b] leaves report a+k
             if taken[a + 1 : b + 2].any():
                 continue
