@@ -428,3 +428,39 @@ def test_the_library_refuses_samples_above_the_paths_too(tmp_path: Path) -> None
                        r"but the run simulates 120 paths; at most 120 can be kept"):  # fmt: skip
         run(path, samples=121)
     assert run(path, samples=120).results[0].projections["status-quo"].samples.shape == (30, 120)
+
+
+def test_an_interrupted_run_resumed_after_the_data_changed_uses_none_of_its_kept_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Interrupted after one of two tasks; the data lose their last report; the resumed run
+    keeps nothing from before, says so, and writes what a fresh run on the new data writes."""
+    import simulate.examples
+
+    data = tmp_path / "reports.csv"
+    lines = (
+        (Path(simulate.examples.__file__).parent / "synthetic_reports.csv")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    )
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = _file(tmp_path, "changed", source=data.name)
+    kept = _run_interrupted(tmp_path, monkeypatch, path, n=1)
+    assert len(list(kept.glob("*.json"))) == 1
+    data.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")  # a report withdrawn
+
+    args = ["run", str(path), "--out", str(tmp_path / "o"), "--no-charts", "--resume"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert f"{tmp_path / 'o' / 'changed'}: 1 kept result did not match and was recomputed" in (
+        result.output
+    )
+    assert not kept.exists()
+    fresh = CliRunner().invoke(
+        cli, ["run", str(path), "--out", str(tmp_path / "fresh"), "--no-charts"]
+    )
+    assert fresh.exit_code == 0, fresh.output
+    _same_run(tmp_path / "o" / "changed", tmp_path / "fresh" / "changed")
+    manifest = json.loads((tmp_path / "o" / "changed" / "manifest.json").read_text())
+    last = date.fromisoformat(lines[-2].split(",")[0])
+    assert {s["origin"] for s in manifest["series"]} == {last.isoformat()}
