@@ -78,28 +78,38 @@ def validate_run(run_dir: str | os.PathLike[str]) -> list[str]:
         if name not in files:
             problems.append(f"{path}: not listed in the manifest")
             continue
-        if not path.is_file():
-            continue
-        try:
-            schema = dict(HUB_SCHEMA) if name != "summary.csv" else dict(SUMMARY_SCHEMA)
-            if name == "contrasts.csv":
-                schema["reference_scenario_id"] = pl.String
-            frame = _read_csv(path, schema)
-        except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-            problems.append(f"{path}: unreadable ({str(exc).splitlines()[0]})")
-            continue
-        if frame.height != files[name].get("rows"):
-            problems.append(
-                f"{path}: {frame.height} rows; the manifest says {files[name].get('rows')}"
-            )
-        missing = [c for c in schema if c not in frame.columns]
-        if missing:
-            problems.append(f"{path}: missing columns {missing}")
+        schema = dict(HUB_SCHEMA) if name != "summary.csv" else dict(SUMMARY_SCHEMA)
+        if name == "contrasts.csv":
+            schema["reference_scenario_id"] = pl.String
+        frame = _read_listed(path, schema, files[name].get("rows"), problems)
+        if frame is None:
             continue
         problems += [f"{path}: {p}" for p in check(frame, reporter, series)]
     if "samples.parquet" in files and (root / "samples.parquet").is_file():
         problems += [f"{root / 'samples.parquet'}: {p}" for p in _check_samples(root)]
     return problems
+
+
+def _read_listed(
+    path: Path, schema: dict[str, Any], rows: object, problems: list[str]
+) -> pl.DataFrame | None:
+    """A table the manifest lists, read with its schema; None (with the problem noted in
+    `problems`) when it is absent, unreadable or lacks a column. A row count other than the
+    manifest's `rows` is noted, and the table is still checked."""
+    if not path.is_file():
+        return None  # reported with the listed files
+    try:
+        frame = _read_csv(path, schema)
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        problems.append(f"{path}: unreadable ({str(exc).splitlines()[0]})")
+        return None
+    if frame.height != rows:
+        problems.append(f"{path}: {frame.height} rows; the manifest says {rows}")
+    missing = [c for c in schema if c not in frame.columns]
+    if missing:
+        problems.append(f"{path}: missing columns {missing}")
+        return None
+    return frame
 
 
 def _listed_files(root: Path, files: dict[str, Any]) -> list[str]:
@@ -166,20 +176,8 @@ def _validate_backtest(root: Path, doc: dict[str, Any]) -> list[str]:
         if name not in files:
             problems.append(f"{path}: not listed in the manifest")
             continue
-        if not path.is_file():
-            continue
-        try:
-            frame = _read_csv(path, schema)
-        except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-            problems.append(f"{path}: unreadable ({str(exc).splitlines()[0]})")
-            continue
-        if frame.height != files[name].get("rows"):
-            problems.append(
-                f"{path}: {frame.height} rows; the manifest says {files[name].get('rows')}"
-            )
-        missing = [c for c in schema if c not in frame.columns]
-        if missing:
-            problems.append(f"{path}: missing columns {missing}")
+        frame = _read_listed(path, schema, files[name].get("rows"), problems)
+        if frame is None:
             continue
         out = [
             p
