@@ -9,8 +9,6 @@ fit) fail if it is ever called, and by finding the output folder empty afterward
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from data_helpers import read_error, write
+from memory_support import attrition_peak
 
 from simulate import budget, pipeline
 from simulate.cli import cli
@@ -300,26 +299,14 @@ def test_engine_accepts_large_but_safe_factors() -> None:
 
 # ------------------------------------------------------------------ the estimate itself
 
-MEASURE = """
-import resource, sys
-from simulate.cli import cli
-try:
-    cli(sys.argv[1:], standalone_mode=False)
-finally:
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
-"""
-
 
 @pytest.mark.slow
 def test_estimate_is_within_its_tolerance_of_the_measured_peak(tmp_path: Path) -> None:
     """The documented tolerance: measured <= estimate <= 2 x measured (it errs high)."""
     paths, horizon = 200_000, 60
     path = scenario(tmp_path, f"paths = {paths}\nhorizon = {horizon}")
-    done = subprocess.run(
-        [sys.executable, "-c", MEASURE, "run", str(path), "--out", str(tmp_path / "o"), "-q"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    measured = int(done.stdout.split()[-1])
+    done, measured = attrition_peak(tmp_path, "run", str(path), "--out", str(tmp_path / "o"), "-q")
+    assert done.returncode == 0, done.stderr
     sf = load_scenario_file(path)
     size = budget.RunSize(paths=paths, horizons=(horizon,), scenarios=2,
                           levels=len(sf.outputs.quantiles), kind="naive")  # fmt: skip

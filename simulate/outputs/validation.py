@@ -91,11 +91,16 @@ def validate_run(run_dir: str | os.PathLike[str]) -> list[str]:
 
 
 def _read_listed(
-    path: Path, schema: dict[str, Any], rows: object, problems: list[str]
+    path: Path,
+    schema: dict[str, Any],
+    rows: object,
+    problems: list[str],
+    optional: tuple[str, ...] = (),
 ) -> pl.DataFrame | None:
     """A table the manifest lists, read with its schema; None (with the problem noted in
-    `problems`) when it is absent, unreadable or lacks a column. A row count other than the
-    manifest's `rows` is noted, and the table is still checked."""
+    `problems`) when it is absent, unreadable or lacks a column other than the `optional`
+    ones. A row count other than the manifest's `rows` is noted, and the table is still
+    checked."""
     if not path.is_file():
         return None  # reported with the listed files
     try:
@@ -105,7 +110,7 @@ def _read_listed(
         return None
     if frame.height != rows:
         problems.append(f"{path}: {frame.height} rows; the manifest says {rows}")
-    missing = [c for c in schema if c not in frame.columns]
+    missing = [c for c in schema if c not in frame.columns and c not in optional]
     if missing:
         problems.append(f"{path}: missing columns {missing}")
         return None
@@ -128,7 +133,8 @@ def _listed_files(root: Path, files: dict[str, Any]) -> list[str]:
 # --------------------------------------------------------------------------- backtests
 
 #: A backtest directory's tables: column -> type, and the columns that may hold no value
-#: (the horizon bucket of totals, the skill of a model without its baseline).
+#: (the horizon bucket of totals, the skill of a model without its baseline; a skill column
+#: is absent altogether when its baseline model was not run).
 _BACKTEST_TABLES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "scores.csv": (
         {"origin": pl.Date, "series": pl.String, "model": pl.String, "target": pl.String,
@@ -176,7 +182,7 @@ def _validate_backtest(root: Path, doc: dict[str, Any]) -> list[str]:
         if name not in files:
             problems.append(f"{path}: not listed in the manifest")
             continue
-        frame = _read_listed(path, schema, files[name].get("rows"), problems)
+        frame = _read_listed(path, schema, files[name].get("rows"), problems, optional)
         if frame is None:
             continue
         out = [
