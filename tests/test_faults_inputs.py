@@ -61,6 +61,21 @@ def test_named_pipe_is_refused_at_once(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need os.mkfifo (POSIX)")
+@pytest.mark.parametrize("command", ["run", "explain", "backtest"])
+def test_named_pipe_as_scenario_file_is_refused_at_once(tmp_path: Path, command: str) -> None:
+    # Before: `explain` and `backtest` waited for a writer forever; `run` said "no such file".
+    fifo = tmp_path / "scenario.toml"
+    os.mkfifo(fifo)
+    args = [command, str(fifo)] + (["--out", str(tmp_path / "O")] if command != "explain" else [])
+    done = run_cli(*args, timeout=30)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"Error: {fifo}: not a regular file (it is a named pipe); expected a scenario file (TOML)"
+    ]
+    assert not (tmp_path / "O").exists() or list((tmp_path / "O").iterdir()) == []
+
+
 def test_directory_given_as_data_file_is_a_usage_error(tmp_path: Path) -> None:
     folder = tmp_path / "figures.csv"
     folder.mkdir()

@@ -519,3 +519,20 @@ def test_a_run_that_fails_to_write_drops_its_kept_tasks(
     line = _one_error_line(result.stderr)
     assert line == f"Error: {scenario}: {out / 'tiny' / 'summary.csv'}: {os.strerror(errno.ENOSPC)}"
     assert list(out.iterdir()) == []  # resuming cannot fix this: nothing is kept
+
+
+@pytest.mark.parametrize("option", ["--help", "--version", "check --help"])
+def test_help_and_version_on_a_full_device_are_one_line(option: str) -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("/dev/full is absent on this system")
+    with open("/dev/full", "w") as devfull:
+        got = subprocess.run([sys.executable, "-m", "simulate", *option.split()], env=_env(),
+                             stdout=devfull, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert got.returncode == 1
+    assert _one_error_line(got.stderr) == f"Error: standard output: {os.strerror(errno.ENOSPC)}"
+
+
+def test_help_into_a_closed_pipe_ends_quietly() -> None:
+    got = subprocess.run(f"{sys.executable} -m simulate run --help | head -1", shell=True,
+                         env=_env(), capture_output=True, text=True)  # fmt: skip
+    assert got.stdout.startswith("Usage:") and got.stderr == ""

@@ -78,7 +78,7 @@ def expand(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
             if not found:
                 raise ScenarioError(path, "", "no scenario files (*.toml) in this directory")
             out += found
-        elif path.is_file():
+        elif path.exists():  # a file, or what loading it refuses with one line (a named pipe)
             out.append(path)
         else:
             raise ScenarioError(path, "", "no such file or directory")

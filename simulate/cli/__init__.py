@@ -9,6 +9,7 @@ exit status in :mod:`.exits` (2 for usage errors, 1 otherwise; see
 
 from __future__ import annotations
 
+import errno
 import sys
 
 import click
@@ -17,7 +18,7 @@ from ..about import __version__
 from .backtest import backtest_cmd
 from .check import check_cmd
 from .compare import compare_cmd
-from .exits import Command, silence_stdout
+from .exits import Command, os_failure, silence_stdout
 from .explain import explain_cmd
 from .fetch import fetch_cmd
 from .fit import fit_cmd
@@ -65,6 +66,13 @@ def main() -> None:
     """Entry point of the `attrition` console script."""
     try:
         cli(prog_name="attrition")
+    except OSError as error:
+        # Raised before any command runs: --help or --version written to a full device or
+        # to a reader that has gone.
+        if error.errno != errno.EPIPE:
+            click.echo(f"Error: {os_failure(error)}", err=True)
+        silence_stdout()
+        raise SystemExit(1) from None
     except SystemExit as exc:
         # Flushed here, where a failure can still be reported, not at interpreter exit.
         try:

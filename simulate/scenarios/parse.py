@@ -14,11 +14,12 @@ Indices in key paths are 0-based. This is the only module of the package that re
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Mapping, Sequence
 from datetime import date
-from os import PathLike
 from typing import Any
 
 from ..data.policy import CHOICES as POLICY_CHOICES
@@ -46,7 +47,17 @@ from .sweep import expand
 __all__ = ["load_scenario_file", "parse_scenario"]
 
 
-def load_scenario_file(path: str | PathLike[str]) -> ScenarioFile:
+#: What a path that is not a regular file is, for the message that refuses it.
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def load_scenario_file(path: str | os.PathLike[str]) -> ScenarioFile:
     """Read and validate a scenario file.
 
     Parameters
@@ -66,6 +77,12 @@ def load_scenario_file(path: str | PathLike[str]) -> ScenarioFile:
     """
     label = str(path)
     try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):  # opening a named pipe would wait for a writer, deaf to Ctrl-C
+            what = next((w for test, w in _KINDS if test(mode)), "a special file")
+            raise ScenarioError(
+                label, "", f"not a regular file (it is {what}); expected a scenario file (TOML)"
+            )
         with open(path, "rb") as fh:
             raw = fh.read()
     except OSError as exc:
