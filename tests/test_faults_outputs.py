@@ -536,3 +536,71 @@ def test_help_into_a_closed_pipe_ends_quietly() -> None:
     got = subprocess.run(f"{sys.executable} -m simulate run --help | head -1", shell=True,
                          env=_env(), capture_output=True, text=True)  # fmt: skip
     assert got.stdout.startswith("Usage:") and got.stderr == ""
+
+
+# --------------------------------------------------------------- Ctrl-C with worker processes
+
+MANY_TASKS = """\
+[run]
+name = "many"
+seed = 1
+paths = 20000
+horizon = 90
+
+[data]
+source = "example"
+series = ["personnel", "tanks", "uav"]
+
+[model]
+kind = "naive"
+
+[[scenario]]
+name = "s00"
+""" + "".join(
+    f'\n[[scenario]]\nname = "s{i:02d}"\n[[scenario.adjust]]\ntype = "multiply"\n'
+    f"factor = {1 + i / 100}\nstart = 2026-02-01\n"
+    for i in range(1, 60)
+)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="needs POSIX process groups")
+def test_ctrl_c_with_workers_keeps_the_finished_tasks_and_cancels_the_rest(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-C to the whole process group (as a terminal sends it) during ``--jobs 2``: the
+    workers ignore it, tasks not started are cancelled, those in progress finish and are kept,
+    and ``--resume`` completes the run. 9 tasks (3 series x 3 groups of scenarios); at most
+    2 running and 1 queued when the first is kept, so some are always cancelled."""
+    import signal
+    import time
+
+    path = tmp_path / "many.toml"
+    path.write_text(MANY_TASKS, encoding="utf-8")
+    out = tmp_path / "O"
+    args = [sys.executable, "-m", "simulate", "run", str(path), "--out", str(out), "--jobs", "2",
+            "--no-charts"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(Path(simulate.__file__).parents[1])}
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, start_new_session=True)  # fmt: skip
+    kept_dir = out / ".many.partial"
+    deadline = time.monotonic() + 300
+    while not (kept_dir.is_dir() and any(kept_dir.glob("*.json"))):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    kept = len(list(kept_dir.glob("*.json")))
+    assert 1 <= kept < 9, kept
+    assert err.strip().splitlines()[-1] == (
+        f"interrupted; {kept} finished tasks are kept: run the same command with --resume to "
+        "continue"
+    ).replace("1 finished tasks are", "1 finished task is")
+    assert sorted(p.name for p in out.iterdir()) == [".many.partial"]  # no lock, no staging
+
+    resumed = subprocess.run([*args, "--resume", "-q"], capture_output=True, text=True, env=env,
+                             timeout=600, check=False)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    assert validate_run(out / "many") == []
+    assert sorted(p.name for p in out.iterdir()) == ["many"]

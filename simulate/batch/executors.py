@@ -11,8 +11,9 @@ for a reason other than bad input (:class:`~simulate.errors.AttritionError`) run
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 
 from ..errors import AttritionError, ExecutorError
@@ -90,29 +91,63 @@ def _run_local(
     progress: Callable[[int], object] | None,
     days: Callable[[Task], int],
 ) -> None:
+    """Run `tasks` in worker processes, handing each result to `record` as it completes.
+
+    Ctrl-C reaches this process only (the workers ignore SIGINT, so a task is never failed by
+    it): the tasks not started are cancelled, the ones in progress finish and are recorded
+    (so they are kept for ``--resume``), then KeyboardInterrupt is raised again. A second
+    Ctrl-C stops waiting for them.
+    """
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, len(tasks)), mp_context=context, initializer=_ignore_sigint
+    )
+    futures: dict[Future[SeriesResult], Task] = {}
 
-        def submit(t: Task) -> Future[SeriesResult]:
-            return pool.submit(worker_task, prepared[t.file], t.series, samples, t.scenarios)
+    def submit(t: Task) -> None:
+        futures[pool.submit(worker_task, prepared[t.file], t.series, samples, t.scenarios)] = t
 
-        futures = {submit(t): t for t in tasks}
+    def done(fut: Future[SeriesResult]) -> None:
+        t = futures.pop(fut)
+        record(t, fut.result)
+        if progress is not None:
+            progress(days(t))
+
+    try:
+        for t in tasks:
+            submit(t)
         tries: dict[Task, int] = {}
         while futures:
-            for fut in as_completed(list(futures)):
-                t = futures.pop(fut)
+            # waits of at most a second: Ctrl-C is only seen between them
+            finished, _ = wait(list(futures), timeout=1.0, return_when=FIRST_COMPLETED)
+            for fut in sorted(finished, key=lambda f: tasks.index(futures[f])):
+                t = futures[fut]
                 exc = fut.exception()
                 if (exc is not None and not isinstance(exc, AttritionError)
                         and tries.get(t, 0) < RETRIES):  # fmt: skip
                     tries[t] = tries.get(t, 0) + 1
                     try:
-                        futures[submit(t)] = t
+                        del futures[fut]
+                        submit(t)
                         continue
                     except Exception:  # noqa: BLE001 - the pool itself is broken
-                        pass
-                record(t, fut.result)
-                if progress is not None:
-                    progress(days(t))
+                        futures[fut] = t
+                done(fut)
+    except KeyboardInterrupt:
+        for fut in list(futures):
+            if fut.cancel():
+                del futures[fut]
+        for fut in as_completed(list(futures)):  # the tasks in progress: keep what they give
+            if fut.exception() is None:
+                done(fut)
+        raise
+    finally:
+        pool.shutdown(wait=not futures, cancel_futures=True)
+
+
+def _ignore_sigint() -> None:
+    """In a worker process: leave Ctrl-C to the process that runs the batch."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run_dask(
