@@ -41,8 +41,17 @@ def test_auto_picks_the_best_recent_candidate_deterministically() -> None:
     assert best in AUTO_CANDIDATES and set(wis) == set(AUTO_CANDIDATES)
     assert wis[best] == min(wis.values())
     assert choose_model(s, seed=1) == (best, wis)
-    table = simulate.project(DAYS, COUNTS, horizon=10, paths=200, seed=1)
+    table = simulate.project(DAYS, COUNTS, horizon=10, paths=200, seed=1, model="auto")
     assert set(table["model"]) == {best}
+
+
+def test_the_default_model_is_analog() -> None:
+    """The notebook's default is run's and backtest's default, the calibrated analog model,
+    not ``auto`` (which scored worse than naive on the General Staff figures)."""
+    default = simulate.project(DAYS, COUNTS, horizon=10, paths=200, seed=1)
+    assert set(default["model"]) == {"analog"}
+    assert default.equals(simulate.project(DAYS, COUNTS, horizon=10, paths=200, seed=1,
+                                           model="analog"))  # fmt: skip
 
 
 @pytest.mark.parametrize(
