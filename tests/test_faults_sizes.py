@@ -95,6 +95,14 @@ def test_run_refuses_a_billion_paths_at_once(tmp_path: Path, no_work: None) -> N
     assert list(out.iterdir()) == []  # no run directory, no hidden folder or file
 
 
+def test_a_refused_run_leaves_no_output_folder_behind(tmp_path: Path, no_work: None) -> None:
+    """The output folder made for the run's lock is removed again when nothing was written."""
+    path = scenario(tmp_path, "paths = 1_000_000_000\nhorizon = 365")
+    out = tmp_path / "new" / "out"
+    assert run_cli("run", str(path), "--out", str(out), "-q").exit_code == 2
+    assert not (tmp_path / "new").exists()
+
+
 def test_run_refuses_a_million_day_horizon_at_once(tmp_path: Path, no_work: None) -> None:
     path = scenario(tmp_path, "horizon = 1_000_000")
     out = tmp_path / "out"

@@ -172,7 +172,8 @@ def reserve(target: Path, *, force: bool, directory: bool) -> Iterator[None]:
 
     Takes the lock beside `target`, checks it (:func:`check_target`), checks that its folder
     can be written (a staging directory is created and removed) and removes staging left there
-    by processes that died while writing `target`. Re-entrant within one process.
+    by processes that died while writing `target`. Re-entrant within one process. When the
+    block ends without `target` written, the folders made for it are removed again if empty.
 
     Raises
     ------
@@ -190,6 +191,7 @@ def reserve(target: Path, *, force: bool, directory: bool) -> Iterator[None]:
         finally:
             _HELD[key][1] -= 1
         return
+    made = [d for d in (target.parent, *target.parent.parents) if not d.exists()]
     with writing(target):
         target.parent.mkdir(parents=True, exist_ok=True)
         fd = _take_lock(target)
@@ -207,6 +209,12 @@ def reserve(target: Path, *, force: bool, directory: bool) -> Iterator[None]:
     finally:
         _HELD.pop(key, None)
         _release(target, fd)
+        if not target.exists():  # nothing was written: the folders made for it go too
+            for d in made:  # deepest first; one in use (not empty) stops it
+                try:
+                    d.rmdir()
+                except OSError:
+                    break
 
 
 # --- renaming without replacing ------------------------------------------------------------
