@@ -90,6 +90,6 @@ def backtest_cmd(
     if not quiet:
         click.echo(f"{plan.out}: {len(result.origins)} origins x {len(plan.series)} series in "
                    f"{result.seconds:.1f} s")  # fmt: skip
-        click.echo(render_summary(summarise(result.scores), result.reported_by))
+        click.echo(render_summary(summarise(result.scores, seed=result.seed), result.reported_by))
         for f in result.failures:
             click.echo(f"skipped: {f}", err=True)
