@@ -147,7 +147,10 @@ def test_the_printed_table_shows_each_skill_with_its_interval() -> None:
     text = render_summary(s, "nobody")
     a = _row(s, "analog", "total30")
     assert f"{a['skill']:5.2f} [{a['skill_lo']:.2f}, {a['skill_hi']:.2f}]" in text
-    assert "skill [90% interval]" in text and "90% bootstrap interval over origins" in text
+    assert (
+        "skill [90% interval]" in text
+        and "90% paired bootstrap interval of the skill over origins" in text
+    )
 
 
 def test_backtest_folder_carries_the_intervals_and_validation_checks_them(

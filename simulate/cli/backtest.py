@@ -65,7 +65,8 @@ def backtest_cmd(
 
     Give a scenario file (its data, series, data policy and model) or data files / source
     names with --series and --models. Writes scores.csv, summary.csv, pit.csv, reliability.png,
-    bands-<series>.png and manifest.json, and prints coverage and skill per series.
+    bands-<series>.png and manifest.json, and prints coverage and skill per series (each
+    skill with its 90% bootstrap interval over origins).
     """
     from ..evaluation.backtest import summarise
     from ..outputs.backtestdir import render_summary, write_backtest

@@ -63,7 +63,7 @@ def render_summary(summary: pl.DataFrame, reporter: str) -> str:
         f"Backtest of projections of the figures as reported by {reporter}",
         f"{'series':<11}{'model':<12}{'target':<9}{'n':>6}{'cov50':>7}{'cov80':>7}"
         f"{'cov95':>7}{'WIS':>11}  {'skill [' + level + ' interval]':<21}"
-        f"{'vs bootstrap [' + level + ']':<21}",
+        f"vs bootstrap [{level} interval]",
     ]
     rows = summary.filter(pl.col("group").is_in(TARGET_GROUPS))
     for r in rows.iter_rows(named=True):
@@ -73,11 +73,12 @@ def render_summary(summary: pl.DataFrame, reporter: str) -> str:
             f"{_with_interval(r, 'skill'):<21}{_with_interval(r, 'skill_vs_bootstrap'):<21}"
         )
         lines.append(line.rstrip())
-    lines.append(
+    lines += [
         "cov: share of reported figures inside the central 50/80/95% bands; skill: 1 - WIS / "
-        f"WIS of naive (vs bootstrap: of bootstrap) on the same origins, [{level} bootstrap "
-        f"interval over origins, {SKILL_RESAMPLES:,} resamples]"
-    )
+        "WIS of naive (vs bootstrap: of bootstrap) on the same origins;",
+        f"[lo, hi]: {level} paired bootstrap interval of the skill over origins "
+        f"({SKILL_RESAMPLES:,} resamples)",
+    ]
     return "\n".join(lines)
 
 

@@ -167,7 +167,8 @@ def _validate_backtest(root: Path, doc: dict[str, Any]) -> list[str]:
     """Check a backtest directory (:func:`simulate.outputs.backtestdir.write_backtest`): the
     manifest and its files (SHA-256, row counts), then each table: no missing values, the
     series, models, origins and horizons the manifest names, scores >= 0, coverages, PIT
-    values and shares in [0, 1], 80% bands around the median, PIT shares summing to 1."""
+    values and shares in [0, 1], 80% bands around the median, PIT shares summing to 1, each
+    skill inside its bootstrap interval (both bounds or neither, none without the skill)."""
     mpath = root / MANIFEST
     try:
         files = dict(doc["outputs"])
