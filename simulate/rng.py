@@ -25,6 +25,7 @@ __all__ = [
     "draw_generator",
     "origin_seed",
     "cut_seed",
+    "skill_seed",
 ]
 
 SeedLike = int | np.random.SeedSequence
@@ -104,3 +105,10 @@ def cut_seed(seed: SeedLike, end: int) -> np.random.SeedSequence:
     """The seed of a forecast made for the model choice of ``kind = "auto"`` from the series'
     first `end` days (:func:`simulate.evaluation.selection.choose_model`)."""
     return child(seed, end)
+
+
+def skill_seed(seed: SeedLike, series: str, group: str) -> np.random.SeedSequence:
+    """The seed of the origins resampled for the skill intervals of a backtest summary
+    (:func:`simulate.evaluation.skill.resample_origins`): keyed by (seed, "skill", series,
+    target group), so every model of a series and group is resampled on the same origins."""
+    return child(seed, name_key("skill"), name_key(series), name_key(group))

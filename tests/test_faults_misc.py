@@ -301,7 +301,9 @@ def test_an_invalid_backtest_is_never_moved_into_place(
                          horizon=30, n_paths=100, start=None)  # fmt: skip
     result = run_backtest(plan)
     real = backtestdir.summarise
-    monkeypatch.setattr(backtestdir, "summarise", lambda s: real(s).with_columns(cov80=pl.lit(1.5)))
+    monkeypatch.setattr(
+        backtestdir, "summarise", lambda s, **kw: real(s, **kw).with_columns(cov80=pl.lit(1.5))
+    )
     target = tmp_path / "bt"
     with pytest.raises(RunInvalidError, match=r"cov80 outside \[0, 1\]"):
         backtestdir.write_backtest(result, target, reference_model="naive", charts=False)

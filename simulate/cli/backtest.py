@@ -65,7 +65,8 @@ def backtest_cmd(
 
     Give a scenario file (its data, series, data policy and model) or data files / source
     names with --series and --models. Writes scores.csv, summary.csv, pit.csv, reliability.png,
-    bands-<series>.png and manifest.json, and prints coverage and skill per series.
+    bands-<series>.png and manifest.json, and prints coverage and skill per series (each
+    skill with its 90% bootstrap interval over origins).
     """
     from ..evaluation.backtest import summarise
     from ..outputs.backtestdir import render_summary, write_backtest
@@ -90,6 +91,6 @@ def backtest_cmd(
     if not quiet:
         click.echo(f"{plan.out}: {len(result.origins)} origins x {len(plan.series)} series in "
                    f"{result.seconds:.1f} s")  # fmt: skip
-        click.echo(render_summary(summarise(result.scores), result.reported_by))
+        click.echo(render_summary(summarise(result.scores, seed=result.seed), result.reported_by))
         for f in result.failures:
             click.echo(f"skipped: {f}", err=True)

@@ -32,6 +32,7 @@ from ..models import DailySeries, ModelSpec, daily_series, fit
 from ..models.spec import HUB_QUANTILES
 from ..rng import origin_seed
 from .scoring import score_paths
+from .skill import SKILL_LEVEL, resample_origins, skill_bounds
 
 __all__ = [
     "BacktestResult",
@@ -239,11 +240,15 @@ def _label(spec: ModelSpec) -> str:
     return spec.kind
 
 
-def summarise(scores: pl.DataFrame, *, baseline: str = "naive") -> pl.DataFrame:
+def summarise(scores: pl.DataFrame, *, baseline: str = "naive", seed: int = 0) -> pl.DataFrame:
     """Per series, model and target (daily figures also per horizon bucket), natural scale:
     mean WIS and CRPS, MAE of the median, coverage of the central intervals, and the skill
     ``1 - WIS / WIS of the baseline`` on the same origins (``skill``, against `baseline`, and
-    ``skill_vs_bootstrap``, when those models were run)."""
+    ``skill_vs_bootstrap``, when those models were run), each with its paired bootstrap
+    interval over origins (``skill_lo``/``skill_hi``, ``skill_vs_bootstrap_lo``/``_hi``; see
+    :mod:`simulate.evaluation.skill`; the origins resampled are keyed by `seed`, series and
+    group). A percentile interval that would leave out the skill itself (possible with very
+    few or very uneven origins) is widened to take it in."""
     nat = scores.filter(pl.col("scale") == "natural")
     daily = nat.filter(pl.col("target") == "daily")
     parts = [
@@ -251,19 +256,18 @@ def summarise(scores: pl.DataFrame, *, baseline: str = "naive") -> pl.DataFrame:
         daily.with_columns(group=pl.lit("daily ") + pl.col("bucket")),
     ]
     keys = ["series", "model", "group"]
-    table = (
-        pl.concat(parts)
-        .group_by(keys)
-        .agg(
-            n=pl.len(),
-            wis=pl.col("wis").mean(),
-            crps=pl.col("crps").mean(),
-            mae_median=pl.col("ae_median").mean(),
-            cov50=pl.col("cov50").mean(),
-            cov80=pl.col("cov80").mean(),
-            cov95=pl.col("cov95").mean(),
-        )
+    rows = pl.concat(parts)
+    table = rows.group_by(keys).agg(
+        n=pl.len(),
+        wis=pl.col("wis").mean(),
+        crps=pl.col("crps").mean(),
+        mae_median=pl.col("ae_median").mean(),
+        cov50=pl.col("cov50").mean(),
+        cov80=pl.col("cov80").mean(),
+        cov95=pl.col("cov95").mean(),
     )
+    # the resampling unit is the origin: average over horizons (or windows) within it first
+    per_origin = rows.group_by([*keys, "origin"]).agg(wis=pl.col("wis").mean())
     for base_name in (baseline, "bootstrap"):
         if base_name not in set(table["model"]):
             continue
@@ -271,10 +275,20 @@ def summarise(scores: pl.DataFrame, *, baseline: str = "naive") -> pl.DataFrame:
             "series", "group", base_wis=pl.col("wis")
         )
         column = "skill" if base_name == baseline else f"skill_vs_{base_name}"
+        lo, hi = pl.col(f"{column}_lo"), pl.col(f"{column}_hi")
         table = (
             table.join(base, on=["series", "group"], how="left")
             .with_columns((1 - pl.col("wis") / pl.col("base_wis")).alias(column))
             .drop("base_wis")
+            .join(_skill_intervals(per_origin, base_name, column, seed), on=keys, how="left")
+            .with_columns(
+                pl.when(lo.is_not_null() & pl.col(column).is_not_null())
+                .then(pl.min_horizontal(lo, pl.col(column)))
+                .alias(f"{column}_lo"),
+                pl.when(hi.is_not_null() & pl.col(column).is_not_null())
+                .then(pl.max_horizontal(hi, pl.col(column)))
+                .alias(f"{column}_hi"),
+            )
         )
     order = {g: i for i, g in enumerate(["daily", "daily 1-7", "daily 8-30", "daily 31-90",
                                           "total7", "total30", "total90", "cum"])}  # fmt: skip
@@ -285,3 +299,35 @@ def summarise(scores: pl.DataFrame, *, baseline: str = "naive") -> pl.DataFrame:
         .sort("series", "model", "_order")
         .drop("_order")
     )
+
+
+def _skill_intervals(
+    per_origin: pl.DataFrame, base_name: str, column: str, seed: int
+) -> pl.DataFrame:
+    """The bootstrap bounds of the skill against `base_name` of every series, model and group
+    (columns ``<column>_lo``/``_hi``; null where undefined), from the mean WIS per origin."""
+    out: dict[str, list[object]] = {
+        "series": [], "model": [], "group": [], f"{column}_lo": [], f"{column}_hi": []
+    }  # fmt: skip
+    for (series, group), part in sorted(
+        per_origin.partition_by(["series", "group"], as_dict=True).items()
+    ):
+        wide = part.pivot(on="model", index="origin", values="wis").sort("origin")
+        if base_name not in wide.columns:
+            continue
+        models = sorted(c for c in wide.columns if c != "origin")
+        wis = wide.select(models).to_numpy().T.astype(np.float64)
+        base = wide[base_name].to_numpy().astype(np.float64)
+        idx = resample_origins(wide.height, seed=seed, series=str(series), group=str(group))
+        lo, hi = skill_bounds(wis, base, idx, SKILL_LEVEL)
+        for model, a, b in zip(models, lo, hi, strict=True):
+            out["series"].append(series)
+            out["model"].append(model)
+            out["group"].append(group)
+            out[f"{column}_lo"].append(None if np.isnan(a) else float(a))
+            out[f"{column}_hi"].append(None if np.isnan(b) else float(b))
+    return pl.DataFrame(
+        out,
+        schema={"series": pl.String, "model": pl.String, "group": pl.String,
+                f"{column}_lo": pl.Float64, f"{column}_hi": pl.Float64},
+    )  # fmt: skip

@@ -25,6 +25,7 @@ from ..data.reported import ReportedData
 from ..errors import RunInvalidError
 from ..evaluation.backtest import BacktestResult, summarise
 from ..evaluation.scoring import INTERVALS
+from ..evaluation.skill import SKILL_LEVEL, SKILL_RESAMPLES
 from .atomic import building_dir
 from .charts import png_bytes
 from .provenance import data_block, describe_files, manifest
@@ -55,27 +56,40 @@ def pit_table(scores: pl.DataFrame, bins: int = 10) -> pl.DataFrame:
 
 
 def render_summary(summary: pl.DataFrame, reporter: str) -> str:
-    """Coverage and skill per series, model and target, as a plain-text table."""
+    """Coverage and skill per series, model and target, as a plain-text table; each skill with
+    its bootstrap interval over origins (:mod:`simulate.evaluation.skill`)."""
+    level = f"{SKILL_LEVEL:.0%}"
     lines = [
         f"Backtest of projections of the figures as reported by {reporter}",
         f"{'series':<11}{'model':<12}{'target':<9}{'n':>6}{'cov50':>7}{'cov80':>7}"
-        f"{'cov95':>7}{'WIS':>11}{'skill':>8}{'vs boot':>8}",
+        f"{'cov95':>7}{'WIS':>11}  {'skill [' + level + ' interval]':<21}"
+        f"vs bootstrap [{level} interval]",
     ]
     rows = summary.filter(pl.col("group").is_in(TARGET_GROUPS))
     for r in rows.iter_rows(named=True):
-        skill = r.get("skill")
-        boot = r.get("skill_vs_bootstrap")
-        lines.append(
+        line = (
             f"{r['series']:<11}{r['model']:<12}{r['group']:<9}{r['n']:>6}"
-            f"{r['cov50']:>7.2f}{r['cov80']:>7.2f}{r['cov95']:>7.2f}{r['wis']:>11,.1f}"
-            f"{'' if skill is None else f'{skill:+.0%}':>8}"
-            f"{'' if boot is None else f'{boot:+.0%}':>8}"
+            f"{r['cov50']:>7.2f}{r['cov80']:>7.2f}{r['cov95']:>7.2f}{r['wis']:>11,.1f}  "
+            f"{_with_interval(r, 'skill'):<21}{_with_interval(r, 'skill_vs_bootstrap'):<21}"
         )
-    lines.append(
+        lines.append(line.rstrip())
+    lines += [
         "cov: share of reported figures inside the central 50/80/95% bands; skill: 1 - WIS / "
-        "WIS of naive (vs boot: of bootstrap)"
-    )
+        "WIS of naive (vs bootstrap: of bootstrap) on the same origins;",
+        f"[lo, hi]: {level} paired bootstrap interval of the skill over origins "
+        f"({SKILL_RESAMPLES:,} resamples)",
+    ]
     return "\n".join(lines)
+
+
+def _with_interval(row: dict[str, Any], column: str) -> str:
+    """``0.28 [0.12, 0.41]``: a skill and its interval; empty when there is none."""
+    value, lo, hi = (row.get(column + end) for end in ("", "_lo", "_hi"))
+    if value is None:
+        return ""
+    if lo is None or hi is None:
+        return f"{value:5.2f}"
+    return f"{value:5.2f} [{lo:.2f}, {hi:.2f}]"
 
 
 def reliability_chart(summary: pl.DataFrame, reporter: str) -> bytes:
@@ -179,7 +193,7 @@ def write_backtest(
     """
     target = Path(out_dir)
     with building_dir(target, force=force) as tmp:
-        summary = summarise(result.scores)
+        summary = summarise(result.scores, seed=result.seed)
         files: dict[str, pl.DataFrame] = {
             "scores.csv": result.scores.with_columns(reported_by=pl.lit(result.reported_by)),
             "summary.csv": summary.with_columns(reported_by=pl.lit(result.reported_by)),

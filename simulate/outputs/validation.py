@@ -135,6 +135,10 @@ def _listed_files(root: Path, files: dict[str, Any]) -> list[str]:
 #: A backtest directory's tables: column -> type, and the columns that may hold no value
 #: (the horizon bucket of totals, the skill of a model without its baseline; a skill column
 #: is absent altogether when its baseline model was not run).
+#: The skill columns of a backtest summary and their bootstrap bounds (all may be empty).
+_SKILL_COLUMNS = tuple(
+    f"{c}{end}" for c in ("skill", "skill_vs_bootstrap") for end in ("", "_lo", "_hi")
+)
 _BACKTEST_TABLES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "scores.csv": (
         {"origin": pl.Date, "series": pl.String, "model": pl.String, "target": pl.String,
@@ -147,9 +151,9 @@ _BACKTEST_TABLES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "summary.csv": (
         {"series": pl.String, "model": pl.String, "group": pl.String, "n": pl.Int64,
          **{c: pl.Float64 for c in ("wis", "crps", "mae_median", "cov50", "cov80", "cov95",
-                                    "skill", "skill_vs_bootstrap")},
+                                    *_SKILL_COLUMNS)},
          "reported_by": pl.String},
-        ("skill", "skill_vs_bootstrap"),
+        _SKILL_COLUMNS,
     ),
     "pit.csv": (
         {"series": pl.String, "model": pl.String, "target": pl.String, "bin_start": pl.Float64,
@@ -163,7 +167,8 @@ def _validate_backtest(root: Path, doc: dict[str, Any]) -> list[str]:
     """Check a backtest directory (:func:`simulate.outputs.backtestdir.write_backtest`): the
     manifest and its files (SHA-256, row counts), then each table: no missing values, the
     series, models, origins and horizons the manifest names, scores >= 0, coverages, PIT
-    values and shares in [0, 1], 80% bands around the median, PIT shares summing to 1."""
+    values and shares in [0, 1], 80% bands around the median, PIT shares summing to 1, each
+    skill inside its bootstrap interval (both bounds or neither, none without the skill)."""
     mpath = root / MANIFEST
     try:
         files = dict(doc["outputs"])
@@ -225,6 +230,16 @@ def _backtest_rules(name: str, frame: pl.DataFrame, horizon: int) -> list[str]:
         for c in ("wis", "crps", "mae_median"):
             out += _rows(frame, pl.col(c) < 0, f"negative {c}")
         in_unit("cov50", "cov80", "cov95")
+        for c in ("skill", "skill_vs_bootstrap"):
+            lo, hi = f"{c}_lo", f"{c}_hi"
+            if not {c, lo, hi} <= set(frame.columns):
+                continue
+            out += _rows(frame, pl.col(lo).is_null() != pl.col(hi).is_null(),
+                         f"only one of {lo} and {hi}")  # fmt: skip
+            out += _rows(frame, pl.col(c).is_null() & pl.col(lo).is_not_null(),
+                         f"{lo} without {c}")  # fmt: skip
+            out += _rows(frame, (pl.col(lo) > pl.col(c)) | (pl.col(c) > pl.col(hi)),
+                         f"{c} outside [{lo}, {hi}]")  # fmt: skip
     else:
         in_unit("bin_start", "bin_end", "share")
         out += _rows(frame, pl.col("bin_start") >= pl.col("bin_end"), "bin_start >= bin_end")
