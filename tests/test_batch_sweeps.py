@@ -111,7 +111,7 @@ def test_dask_executor_with_a_scheduler_address(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     path = _file(tmp_path, "s", "")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster:  # fmt: skip
+                                  host="127.0.0.1", dashboard_address=":0") as cluster:  # fmt: skip
         [o] = run_batch([path], out=tmp_path / "o", charts=False, executor="dask",
                         scheduler=cluster.scheduler_address)  # fmt: skip
     assert o.error is None and (tmp_path / "o" / "s" / "manifest.json").is_file()

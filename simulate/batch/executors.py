@@ -171,7 +171,7 @@ def _run_dask(
     try:
         if scheduler is None:
             cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                   host="127.0.0.1", dashboard_address=None)  # fmt: skip
+                                   host="127.0.0.1", dashboard_address=":0")  # fmt: skip
             client = Client(cluster)
         else:
             client = Client(scheduler, timeout="10s")
