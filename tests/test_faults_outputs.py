@@ -23,6 +23,7 @@ from typing import Any
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from fault_support import interrupt_after
 
 import simulate
 from simulate.cli import cli
@@ -462,18 +463,7 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
 def test_ctrl_c_keeps_finished_tasks_and_says_resume(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import simulate.batch.executors as executors
-
-    real = executors.project_series
-    calls: list[int] = []
-
-    def interrupted(*args: Any, **kw: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt  # the user presses Ctrl-C during the second series
-        return real(*args, **kw)
-
-    monkeypatch.setattr(executors, "project_series", interrupted)
+    interrupt_after(monkeypatch, 1)  # the user presses Ctrl-C during the second series
     scenario = _tiny(tmp_path, series='"personnel", "tanks"')
     out = tmp_path / "O"
     result = _invoke("run", scenario, "--out", out, "--no-charts", "-q")
@@ -483,7 +473,7 @@ def test_ctrl_c_keeps_finished_tasks_and_says_resume(
     )
     assert len(list((out / ".tiny.partial").glob("*.json"))) == 1  # kept for --resume
     assert sorted(p.name for p in out.iterdir()) == [".tiny.partial"]  # no staging, no lock
-    monkeypatch.setattr(executors, "project_series", real)
+    monkeypatch.undo()
     resumed = _invoke("run", scenario, "--out", out, "--no-charts", "-q", "--resume")
     assert resumed.exit_code == 0 and sorted(p.name for p in out.iterdir()) == ["tiny"]
 
@@ -491,24 +481,14 @@ def test_ctrl_c_keeps_finished_tasks_and_says_resume(
 def test_a_run_that_fails_to_write_drops_its_kept_tasks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import simulate.batch.executors as executors
     import simulate.outputs.rundir as rundir
 
-    real = executors.project_series
-    calls: list[int] = []
-
-    def interrupted(*args: Any, **kw: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(*args, **kw)
-
-    monkeypatch.setattr(executors, "project_series", interrupted)
+    interrupt_after(monkeypatch, 1)
     scenario = _tiny(tmp_path, series='"personnel", "tanks"')
     out = tmp_path / "O"
     assert _invoke("run", scenario, "--out", out, "--no-charts", "-q").exit_code == 130
     assert (out / ".tiny.partial").is_dir()
-    monkeypatch.setattr(executors, "project_series", real)
+    monkeypatch.undo()
 
     def no_space(result: Any, tmp: Path, *a: Any) -> Any:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp / "summary.csv"))

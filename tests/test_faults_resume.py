@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from fault_support import interrupt_after
 
 from simulate.batch import partial, run_batch
 from simulate.batch.executors import Task
@@ -110,26 +111,11 @@ def _same_run(a: Path, b: Path) -> None:
             assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
-def _interrupt_after(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
-    """The user stops the run while task `n + 1` runs (the first `n` finish)."""
-    import simulate.batch.executors as ex
-
-    real, calls = ex.project_series, []
-
-    def stopped(*args: Any, **kw: Any) -> Any:
-        calls.append(1)
-        if len(calls) > n:
-            raise KeyboardInterrupt
-        return real(*args, **kw)
-
-    monkeypatch.setattr(ex, "project_series", stopped)
-
-
 def _run_interrupted(
     tmp: Path, monkeypatch: pytest.MonkeyPatch, path: Path, n: int = 1, **kw: Any
 ) -> Path:
     with monkeypatch.context() as m:
-        _interrupt_after(m, n)
+        interrupt_after(m, n)
         with pytest.raises(KeyboardInterrupt):
             run_batch([path], out=tmp / "o", charts=False, **kw)
     kept = tmp / "o" / f".{path.stem}.partial"
