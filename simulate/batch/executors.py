@@ -120,7 +120,7 @@ def _run_local(
         while futures:
             # waits of at most a second: Ctrl-C is only seen between them
             finished, _ = wait(list(futures), timeout=1.0, return_when=FIRST_COMPLETED)
-            for fut in sorted(finished, key=lambda f: tasks.index(futures[f])):
+            for fut in finished:
                 t = futures[fut]
                 exc = fut.exception()
                 if (exc is not None and not isinstance(exc, AttritionError)
