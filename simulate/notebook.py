@@ -66,7 +66,7 @@ def project(
     horizon: int = 90,
     quantiles: Sequence[float] = HUB_QUANTILES,
     paths: int = 2000,
-    model: str = "analog",
+    model: str = "auto",
     seed: int = 0,
     samples: bool = False,
     name: str = "series",
@@ -81,11 +81,12 @@ def project(
     horizon, quantiles, paths, seed
         Days ahead, quantile levels, simulated paths, seed.
     model
-        A model kind (see :data:`simulate.models.MODEL_KINDS`) or ``"auto"``: the candidate of
-        :func:`choose_model` that scored best on the series' own recent past. The default is
-        ``"analog"``, the default of ``attrition run`` and ``backtest``: on the General Staff
-        figures it is the best calibrated model measured (README, "Calibration"), while
-        ``"auto"``, choosing on six recent origins, scored worse than naive there (issue 14).
+        A model kind (see :data:`simulate.models.MODEL_KINDS`) or ``"auto"`` (the default, as
+        in ``attrition run`` and ``backtest``): the calibrated ``analog`` model, keeping the
+        past's growth (``drift``) only where the series' own past shows, beyond sampling noise,
+        that this forecasts better (:func:`simulate.evaluation.selection.choose_model`). On the
+        General Staff figures it scores at least as well as ``analog`` on every series (README,
+        "Calibration").
     samples
         Also return the simulated daily figures, shape ``(horizon, paths)``.
     name, reported_by
@@ -96,7 +97,8 @@ def project(
     polars.DataFrame
         One row per horizon and quantile level: ``date``, ``horizon``, ``quantile``, ``daily``
         (the daily figure) and ``cumulative`` (the total counted from the first given day), plus
-        ``model`` and ``reported_by``.
+        ``model`` (e.g. ``analog`` or ``analog (drift=true)``), ``model_choice`` (why: the
+        sentence of ``auto``'s choice, or ``given``) and ``reported_by``.
 
     Raises
     ------
@@ -112,18 +114,21 @@ def project(
     >>> counts = np.random.default_rng(1).poisson(50, 400)
     >>> table = project(days, counts, horizon=30, quantiles=[0.1, 0.5, 0.9], model="analog")
     >>> table.shape, table["date"].max()
-    ((90, 7), datetime.date(2025, 3, 5))
+    ((90, 8), datetime.date(2025, 3, 5))
     """
     check_full(paths=paths, horizon=horizon, kind=model, file="project()",
                     paths_key="paths", horizon_key="horizon")  # fmt: skip
     s = _series(dates, values, name, reported_by)
     if model == "auto":
-        model, _ = choose_model(s, seed=seed)
-    if model not in MODEL_KINDS:
+        spec, choice = choose_model(s)
+        why = str(choice["why"])
+    elif model in MODEL_KINDS:
+        spec, why = ModelSpec(model), "given"  # type: ignore[arg-type]
+    else:
         raise ModelError(
             f"model {model!r} is unknown; expected 'auto' or one of {', '.join(MODEL_KINDS)}"
         )
-    fitted = fit(ModelSpec(model), s)  # type: ignore[arg-type]
+    fitted = fit(spec, s)
     _, y = fitted.simulate(horizon, paths, seed=seed)
     y = y.astype(np.int64)
     levels = np.asarray(quantiles, dtype=np.float64)
@@ -139,7 +144,8 @@ def project(
             "quantile": np.tile(levels, horizon),
             "daily": daily_q.ravel(),
             "cumulative": cum_q.ravel(),
-            "model": model,
+            "model": spec.label,
+            "model_choice": why,
             "reported_by": reported_by,
         }
     )

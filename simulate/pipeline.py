@@ -45,7 +45,7 @@ from .evaluation.backtest import (
     backtest,
     default_origins,
 )
-from .evaluation.selection import choose_model
+from .evaluation.selection import AutoSpec, choose_model
 from .fingerprint import file_sha256
 from .models import DailySeries, FittedModel, ModelSpec, daily_series, fit
 from .rng import name_key, paths_seed, seed_sequence
@@ -257,7 +257,7 @@ def check_size(
         horizons=tuple(prepared.horizon(s) for s in prepared.series),
         scenarios=len(sf.scenarios),
         levels=len(sf.outputs.quantiles),
-        kind="auto" if sf.auto_model else sf.model.kind,
+        kind=sf.model.kind,  # with kind = "auto", the analog model
         samples=samples,
         thresholds=max((len(sf.outputs.thresholds_for(s.name)) for s in prepared.series),
                        default=0),
@@ -339,20 +339,13 @@ def merge_results(parts: Sequence[SeriesResult]) -> SeriesResult:
 
 
 def model_spec(prepared: Prepared, s: DailySeries) -> tuple[ModelSpec, dict[str, object] | None]:
-    """The model of series `s`: the file's, or with ``kind = "auto"`` the candidate that scored
-    best on the series' own recent past (:func:`simulate.evaluation.selection.choose_model`,
-    keyed by the run's seed), with the choice and the scores."""
+    """The model of series `s`: the file's, or with ``kind = "auto"`` the analog model with
+    drift only where the series' own past gives evidence for it
+    (:func:`simulate.evaluation.selection.choose_model`), with the record of the choice."""
     sf = prepared.scenario_file
     if not sf.auto_model:
         return sf.model, None
-    kind, wis = choose_model(s, seed=prepared.seed)
-    choice: dict[str, object] = {
-        "chosen": kind,
-        "mean_wis_log1p": wis,
-        "rule": "lowest mean WIS (log1p scale; daily figures and 7/30-day totals) over the last "
-        "6 origins, 28 days apart, 30 days ahead",
-    }
-    return ModelSpec(kind, window=sf.model.window), choice  # type: ignore[arg-type]
+    return choose_model(s, spec=sf.model)
 
 
 def run(
@@ -470,7 +463,7 @@ class BacktestPlan:
 
     data: ReportedData
     series: tuple[str, ...]
-    specs: tuple[ModelSpec, ...]
+    specs: tuple[ModelSpec | AutoSpec, ...]
     origins: tuple[date, ...]
     horizon: int
     n_paths: int
@@ -505,7 +498,7 @@ def plan_backtest(
         One scenario file (``.toml``: its data, series, data policy, model, run name and
         seed are the defaults), or data files and source names.
     series, models, window, seed
-        Override the file's (defaults without a file: ``personnel``, ``analog``, 180 days, 0).
+        Override the file's (defaults without a file: ``personnel``, ``auto``, 180 days, 0).
         ``naive`` and ``bootstrap`` are always added as baselines.
     every, horizon, start, end
         Origins every `every` days from `start` to `end` (see
@@ -530,7 +523,7 @@ def plan_backtest(
         names = list(series or sf.data.series)
         policy = sf.data.policy
         base = sf.model if window is None else replace(sf.model, window=window)
-        kinds = list(models or [sf.model.kind])
+        kinds = list(models or ["auto" if sf.auto_model else sf.model.kind])
         name = f"{sf.run.name}-backtest"
         seed = sf.run.seed if seed is None else seed
     else:
@@ -538,16 +531,22 @@ def plan_backtest(
         data = load(*inputs, series=names, cache=cache)
         policy = None
         base = ModelSpec("analog", window=window or 180)
-        kinds = list(models or ["analog"])
+        kinds = list(models or ["auto"])
         name = f"{data.source}-backtest"
         seed = 0 if seed is None else seed
     if train_start is not None:
         policy = replace(policy or DataPolicy(), start=train_start)
-    specs: list[ModelSpec] = []
+    specs: list[ModelSpec | AutoSpec] = []
     for k in [*kinds, "naive", "bootstrap"]:
-        if k not in [s.kind for s in specs]:
-            opts = base.options if k == base.kind else {}
-            specs.append(ModelSpec(k, window=base.window, options=opts))  # type: ignore[arg-type]
+        if k in [s.kind for s in specs]:
+            continue
+        if k == "auto":  # the analog model, with the file's analog options but drift
+            analog = {o: v for o, v in base.options.items() if o != "drift"}
+            specs.append(AutoSpec(ModelSpec("analog", window=base.window, options=(
+                analog if base.kind == "analog" else {}))))  # fmt: skip
+            continue
+        opts = base.options if k == base.kind else {}
+        specs.append(ModelSpec(k, window=base.window, options=opts))  # type: ignore[arg-type]
     ends = {n: daily_series(data, n, policy=policy).end for n in names}
     origins = sorted(
         {

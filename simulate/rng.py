@@ -24,7 +24,6 @@ __all__ = [
     "paths_seed",
     "draw_generator",
     "origin_seed",
-    "cut_seed",
     "skill_seed",
 ]
 
@@ -99,12 +98,6 @@ def origin_seed(seed: SeedLike, series: str, origin: date) -> np.random.SeedSequ
     """The seed of a backtest forecast: keyed by (seed, series, origin day), so the scores do
     not depend on which origins or series run, or in what order."""
     return child(seed, name_key(series), origin.toordinal())
-
-
-def cut_seed(seed: SeedLike, end: int) -> np.random.SeedSequence:
-    """The seed of a forecast made for the model choice of ``kind = "auto"`` from the series'
-    first `end` days (:func:`simulate.evaluation.selection.choose_model`)."""
-    return child(seed, end)
 
 
 def skill_seed(seed: SeedLike, series: str, group: str) -> np.random.SeedSequence:

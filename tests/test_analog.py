@@ -95,5 +95,58 @@ def test_sparse_series_replays_its_quiet_spells() -> None:
 
 
 def test_too_short_history_is_refused_with_the_reason() -> None:
-    with pytest.raises(ModelError, match="needs at least 147"):
+    with pytest.raises(ModelError, match="needs at least 150"):
         fit(ModelSpec("analog"), _poisson(np.full(120, 10.0), seed=1))
+
+
+def _two_regimes(seed: int, sd_then: float = 0.1, sd_now: float = 0.8) -> DailySeries:
+    """A steady level of 200 a day: 1,000 days of lognormal day-to-day noise of sd `sd_then`,
+    then 300 of sd `sd_now`."""
+    rng = np.random.default_rng(seed)
+    sd = np.r_[np.full(1000, sd_then), np.full(300, sd_now)]
+    return DailySeries.from_counts(np.round(200 * np.exp(rng.normal(-(sd**2) / 2, sd))))
+
+
+def test_daily_noise_comes_from_the_current_regime() -> None:
+    """A calm past (sd 0.1) and a wild present (sd 0.8), the past weighing most (half-life of
+    5,000 days): the daily figure's 80% band is today's noise, q90/q10 = exp(2 * 1.28 * 0.8),
+    about 7.7, with the default regime of 91 days; replaying the analogs' own days
+    (``regime = 0``) gives mostly the calm past's."""
+    s = _two_regimes(seed=11)
+    ratio = {}
+    for regime in (91, 0):
+        opts = {"regime": regime, "half_life": 5000.0}
+        _, y = fit(ModelSpec("analog", options=opts), s).simulate(30, 8000, seed=4)
+        q10, q90 = np.quantile(y[:7], [0.1, 0.9], axis=1)
+        ratio[regime] = float(np.median(q90 / q10))
+    assert 5.5 < ratio[91] < 11, ratio  # 91 days estimate the sd within about 10%
+    assert ratio[0] < 0.5 * ratio[91], ratio
+
+
+def test_the_regime_noise_keeps_the_mean_at_the_level() -> None:
+    """The deviations are scaled to mean 1: the mean daily figure stays at the level (4 se)."""
+    s = _two_regimes(seed=12, sd_then=0.3, sd_now=0.5)
+    model = fit(ModelSpec("analog"), s)
+    _, y = model.simulate(60, 20_000, seed=5)
+    level = model.params["level"]
+    means = y.mean(axis=1)
+    se = y.std(axis=1) / np.sqrt(y.shape[1])
+    assert np.all(np.abs(means - level) <= 4 * se + 0.01 * level)
+
+
+def test_one_step_quantiles_are_the_first_simulated_day() -> None:
+    """The scored forecast of the next day is what a path's first day is: the same quantiles
+    as 40,000 simulated first days, within their Monte-Carlo error (4 se of a quantile)."""
+    from simulate.models.analog import one_step_quantiles
+
+    s = _two_regimes(seed=13, sd_then=0.3, sd_now=0.5)
+    levels = np.array([0.1, 0.25, 0.5, 0.75, 0.9])
+    spec = ModelSpec("analog")
+    q = one_step_quantiles(spec, s, 1, levels)[0]
+    head = DailySeries.from_counts(s.y[:-1])
+    _, y = fit(spec, head).simulate(1, 40_000, seed=6)
+    sim = np.quantile(y[0], levels)
+    # a quantile's se: sqrt(p (1 - p) / n) / density, the density from the sample's quantiles
+    slope = (np.quantile(y[0], levels + 0.02) - np.quantile(y[0], levels - 0.02)) / 0.04
+    se = slope * np.sqrt(levels * (1 - levels) / y.shape[1])
+    assert np.all(np.abs(q - sim) <= 4 * se + 1), (q, sim)

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from simulate.cli import cli
 from simulate.data import load
 from simulate.evaluation.backtest import backtest, default_origins
+from simulate.evaluation.selection import AutoSpec
 from simulate.models import daily_series
 from simulate.pipeline import plan_backtest, run_backtest
 from simulate.scenarios import load_scenario_file
@@ -45,7 +46,8 @@ def test_plan_of_a_scenario_file_takes_its_defaults(
     plan = plan_backtest([str(DEMO)], train_start=date(2024, 6, 1))
     assert plan.out == Path("outputs") / f"{sf.run.name}-backtest"
     assert plan.seed == sf.run.seed and plan.series == tuple(sf.data.series)
-    assert plan.specs[0] == sf.model and plan.reference_model == sf.model.kind
+    assert sf.auto_model  # the demo's kind = "auto": the analog model with the file's options
+    assert plan.specs[0] == AutoSpec(sf.model) and plan.reference_model == "auto"
     assert plan.policy is not None and plan.policy.start == date(2024, 6, 1)
     assert plan.config["train_start"] == "2024-06-01"
 

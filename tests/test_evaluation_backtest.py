@@ -202,10 +202,10 @@ def test_default_model_meets_the_calibration_target(calibration: pl.DataFrame) -
 
 
 def test_an_origin_any_model_cannot_use_is_dropped_for_all(example) -> None:  # type: ignore[no-untyped-def]
-    early, later = date(2024, 4, 1), date(2025, 6, 1)  # analog needs 147 days of history
+    early, later = date(2024, 4, 1), date(2025, 6, 1)  # analog needs 150 days of history
     r = backtest(example, ["tanks"], [ModelSpec("analog"), ModelSpec("naive")],
                  origins=[date(2024, 1, 10), early, later], horizon=30, n_paths=200)  # fmt: skip
     assert r.origins == (later,)
     assert set(r.scores["origin"]) == {later}
     assert any("2024-01-10: fewer than 28 reported days before it" in f for f in r.failures)
-    assert any(f"{early} analog" in f and "needs at least 147" in f for f in r.failures)
+    assert any(f"{early} analog" in f and "needs at least 150" in f for f in r.failures)

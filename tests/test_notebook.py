@@ -9,7 +9,7 @@ import pytest
 
 import simulate
 from simulate.errors import ModelError
-from simulate.evaluation.selection import AUTO_CANDIDATES, choose_model
+from simulate.evaluation.selection import choose_model
 from simulate.notebook import _series
 
 DAYS = [date(2024, 1, 1) + timedelta(i) for i in range(500)]
@@ -22,7 +22,7 @@ def test_quantile_table_and_samples() -> None:
                                     reported_by="someone")  # fmt: skip
     assert paths.shape == (30, 1000) and paths.min() >= 0
     assert table.columns == ["date", "horizon", "quantile", "daily", "cumulative", "model",
-                             "reported_by"]  # fmt: skip
+                             "model_choice", "reported_by"]  # fmt: skip
     assert table.height == 90 and table["date"].min() == date(2025, 5, 15)
     assert set(table["reported_by"]) == {"someone"}
     q = table.filter(table["horizon"] == 30)
@@ -35,23 +35,18 @@ def test_quantile_table_and_samples() -> None:
     assert again.equals(table)
 
 
-def test_auto_picks_the_best_recent_candidate_deterministically() -> None:
+def test_the_default_is_auto_and_the_table_says_what_it_chose_and_why() -> None:
+    """The default is ``auto``: the analog model, its drift chosen on the series' own past;
+    the table names the model and carries the sentence of the choice."""
     s = _series(DAYS, COUNTS, "x", "someone")
-    best, wis = choose_model(s, seed=1)
-    assert best in AUTO_CANDIDATES and set(wis) == set(AUTO_CANDIDATES)
-    assert wis[best] == min(wis.values())
-    assert choose_model(s, seed=1) == (best, wis)
-    table = simulate.project(DAYS, COUNTS, horizon=10, paths=200, seed=1, model="auto")
-    assert set(table["model"]) == {best}
-
-
-def test_the_default_model_is_analog() -> None:
-    """The notebook's default is run's and backtest's default, the calibrated analog model,
-    not ``auto`` (which scored worse than naive on the General Staff figures)."""
+    spec, choice = choose_model(s)
     default = simulate.project(DAYS, COUNTS, horizon=10, paths=200, seed=1)
-    assert set(default["model"]) == {"analog"}
-    assert default.equals(simulate.project(DAYS, COUNTS, horizon=10, paths=200, seed=1,
-                                           model="analog"))  # fmt: skip
+    assert set(default["model"]) == {spec.label} and set(default["model_choice"]) == {choice["why"]}
+    # 500 days hold too few blocks of evidence to depart from the calibrated analog model
+    assert spec.label == "analog" and "fewer than 6 blocks" in choice["why"]
+    given = simulate.project(DAYS, COUNTS, horizon=10, paths=200, seed=1, model="analog")
+    assert default.drop("model_choice").equals(given.drop("model_choice"))
+    assert set(given["model_choice"]) == {"given"}
 
 
 @pytest.mark.parametrize(

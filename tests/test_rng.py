@@ -106,9 +106,3 @@ def test_explain_draws_the_same_streams_as_the_engine(monkeypatch: pytest.Monkey
     engine_draws = {e for e in seen["engine"] if e[0] == "draws"}
     assert engine_draws  # the demo's escalation draws a factor per path
     assert {e for e in seen["explain"] if e[0] == "draws"} == engine_draws
-
-
-def test_model_choice_forecasts_are_keyed_by_where_the_history_is_cut() -> None:
-    ss = rng.cut_seed(3, 400)
-    assert (ss.entropy, ss.spawn_key) == (3, (400,))
-    assert rng.cut_seed(3, 401).spawn_key != ss.spawn_key

@@ -192,7 +192,8 @@ def test_manifest_says_whose_figures_and_how_to_replay(demo_run: Path) -> None:
     assert (demo_run / "scenario.toml").read_bytes() == DEMO.read_bytes()
     assert m["data"]["files"][0]["sha256"]
     assert set(m["versions"]) >= {"python", "numpy", "scipy", "polars", "attrition"}
-    assert m["model"]["kind"] == "analog"
+    assert m["model"] == "auto"  # each series' model is in m["series"][i]["model"]
+    assert {s["model"]["kind"] for s in m["series"]} == {"analog"}
     assert m["outputs"]["projections.csv"]["rows"] == 3 * 4 * 365 * 24
 
 
@@ -402,10 +403,9 @@ def test_looking_back_from_the_record_week(shared: dict[str, Path], tmp_path: Pa
 
 
 def test_auto_model_is_chosen_per_series_and_recorded(tmp_path: Path) -> None:
-    text = DEMO.read_text(encoding="utf-8")
-    text = re.sub(r'kind = "analog".*\n', 'kind = "auto"\n', text)
-    text = text.replace("[model.options]\n", "").replace("half_life = 365 ", "# ")
-    path = _demo_copy(tmp_path, "auto", text)
+    """The demo's ``kind = "auto"``: each series' model and the sentence saying why are in the
+    manifest, with the file's other analog options passed on."""
+    path = _demo_copy(tmp_path, "auto", DEMO.read_text(encoding="utf-8"))
     assert load_scenario_file(path).auto_model
     result = _invoke("run", str(path), "--out", str(tmp_path / "o"), "--paths", "200",
                      "--no-charts", "-q")  # fmt: skip
@@ -414,16 +414,18 @@ def test_auto_model_is_chosen_per_series_and_recorded(tmp_path: Path) -> None:
     assert m["model"] == "auto"
     for s in m["series"]:
         choice = s["model_choice"]
-        wis = choice["mean_wis_log1p"]
-        assert set(wis) == {"analog", "local-trend", "trend-nb", "bootstrap"}
-        assert choice["chosen"] == min(wis, key=wis.get) == s["model"]["kind"]
+        assert choice["chosen"] == s["model"] and s["model"]["kind"] == "analog"
+        assert s["model"]["options"]["half_life"] == 365.0
+        assert choice["why"].startswith("analog with drift") == s["model"]["options"]["drift"]
+        assert set(choice["mean_wis_log1p"]) == {"analog", "analog with drift"}
+        assert "one-sided 95% lower bound" in choice["rule"]
     fit_csv = pl.read_csv(tmp_path / "o" / "auto" / "fit.csv", null_values="NA")
-    chosen = {s["name"]: s["model"]["kind"] for s in m["series"]}
-    assert dict(fit_csv.select("series", "model").unique().iter_rows()) == chosen
+    assert set(fit_csv["model"]) == {"analog"}
 
 
-def test_auto_takes_no_options(tmp_path: Path) -> None:
-    text = re.sub(r'kind = "analog".*\n', 'kind = "auto"\n', DEMO.read_text(encoding="utf-8"))
+def test_auto_chooses_drift_itself(tmp_path: Path) -> None:
+    text = DEMO.read_text(encoding="utf-8").replace("half_life = 365", "drift = true")
     path = _demo_copy(tmp_path, "auto", text)
     result = _invoke("explain", str(path))
-    assert result.exit_code == 2 and "model.options: kind 'auto' takes no options" in result.output
+    assert result.exit_code == 2, result.output
+    assert "model.options.drift: kind 'auto' chooses drift itself; remove the key" in result.output

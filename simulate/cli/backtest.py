@@ -18,8 +18,8 @@ __all__ = ["backtest_cmd"]
 @click.option("--series", "series", callback=series_names, default=None,
               help="Series to backtest (default: the file's, or personnel).")  # fmt: skip
 @click.option("--models", callback=model_kinds, default=None,
-              help="Models to compare, e.g. analog,local-trend (default: the file's model, "
-              "or analog). naive and bootstrap always run as baselines.")  # fmt: skip
+              help="Models to compare, e.g. auto,analog,local-trend (default: the file's "
+              "model, or auto). naive and bootstrap always run as baselines.")  # fmt: skip
 @click.option("--window", type=click.IntRange(min=14), default=None,
               help="Fit window in days (default: the file's, or 180).")  # fmt: skip
 @shown("--every", type=click.IntRange(min=1), default=28,

@@ -63,14 +63,15 @@ def series_names(
 def model_kinds(
     _ctx: click.Context, _param: click.Parameter, value: str | None
 ) -> list[str] | None:
-    """Callback: comma-separated model kinds, each one of :data:`simulate.models.MODEL_KINDS`."""
+    """Callback: comma-separated model kinds, each ``auto`` or one of
+    :data:`simulate.models.MODEL_KINDS`."""
     from ..models import MODEL_KINDS
 
     kinds = comma_list(value, "models")
     for k in kinds or ():
-        if k not in MODEL_KINDS:
+        if k not in ("auto", *MODEL_KINDS):
             raise click.BadParameter(
-                f"{k!r} is not a model; expected some of {', '.join(MODEL_KINDS)}"
+                f"{k!r} is not a model; expected some of auto, {', '.join(MODEL_KINDS)}"
             )
     return kinds
 

@@ -32,6 +32,7 @@ from ..models import DailySeries, ModelSpec, daily_series, fit
 from ..models.spec import HUB_QUANTILES
 from ..rng import origin_seed
 from .scoring import score_paths
+from .selection import AutoSpec
 from .skill import SKILL_LEVEL, resample_origins, skill_bounds
 
 __all__ = [
@@ -83,7 +84,7 @@ def default_origins(
 
 
 def forecast_paths(
-    spec: ModelSpec,
+    spec: ModelSpec | AutoSpec,
     data: ReportedData,
     series: str,
     origin: date,
@@ -96,10 +97,12 @@ def forecast_paths(
     """Fit `spec` on the figures reported up to `origin` and simulate the next days.
 
     Returns the series as seen at the origin and the simulated daily figures
-    ``(horizon, n_paths)``; the streams are keyed by (seed, series, origin).
+    ``(horizon, n_paths)``; the streams are keyed by (seed, series, origin). An
+    :class:`~simulate.evaluation.selection.AutoSpec` chooses its model on the series as seen
+    at the origin.
     """
     s = daily_series(data, series, as_of=origin, policy=policy)
-    model = fit(spec, s)
+    model = fit(spec.resolve(s)[0] if isinstance(spec, AutoSpec) else spec, s)
     key = origin_seed(seed, series, origin)
     _, y = model.simulate(horizon, n_paths, seed=key)
     return s, np.asarray(y, dtype=np.int64)
@@ -131,7 +134,7 @@ def _bucket(h: pl.Expr) -> pl.Expr:
 def backtest(
     data: ReportedData,
     series: Sequence[str],
-    specs: Sequence[ModelSpec],
+    specs: Sequence[ModelSpec | AutoSpec],
     *,
     origins: Sequence[date] | None = None,
     horizon: int = DEFAULT_HORIZON,
@@ -236,7 +239,7 @@ def backtest(
     )
 
 
-def _label(spec: ModelSpec) -> str:
+def _label(spec: ModelSpec | AutoSpec) -> str:
     return spec.kind
 
 

@@ -20,6 +20,15 @@ not extrapolated — the model's mean stays at today's level — while the sprea
 movements around it, including day-to-day noise, runs of zeros, surges and lulls, is kept. With
 ``drift = true`` the past's average movement is kept as well.
 
+Day-to-day noise comes from the *current* regime (``regime``, default 91 days): the analogs'
+movements are replayed smoothed over a centred week (``c_a(h)``, the 7-day centred mean of the
+figures around day ``a + h``, divided by ``level[a]``), and each simulated day is multiplied by a
+deviation drawn at random from the last ``regime`` days' own deviations from their centred 7-day
+mean (``y[t] / c[t]``, scaled to mean 1). The spread of the level and of the totals still comes
+from the past; the daily noise around it is today's, which on the General Staff figures gives
+sharper bands of the daily figure (README, "Calibration"). ``regime = 0`` replays the analogs'
+own daily figures, noise and all.
+
 Longer horizons chain segments: after ``segment`` days each path computes its own level from
 its last 56 simulated days and picks a new analog, so paths wander further the longer they run.
 
@@ -31,6 +40,9 @@ spread of the analogs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from ..errors import ModelError
@@ -40,7 +52,14 @@ from .series import DailySeries
 from .smalllinalg import rmatvec
 from .spec import ModelSpec
 
-__all__ = ["fit_analog", "analog_paths", "LEVEL_WINDOWS", "level_of", "one_step_quantiles"]
+__all__ = [
+    "fit_analog",
+    "analog_paths",
+    "LEVEL_WINDOWS",
+    "level_of",
+    "centred_week",
+    "one_step_quantiles",
+]
 
 #: Windows (days) whose means are averaged into the level.
 LEVEL_WINDOWS = (7, 14, 28, 56)
@@ -64,6 +83,26 @@ def level_of(y: np.ndarray) -> np.ndarray:
     return out / len(LEVEL_WINDOWS)
 
 
+def centred_week(y: np.ndarray) -> np.ndarray:
+    """The mean of the 7 days centred on each day (NaN for the first and last 3 days)."""
+    y = np.asarray(y, dtype=np.float64)
+    c = np.concatenate([[0.0], np.cumsum(y)])
+    out = np.full(y.shape, np.nan)
+    if y.size >= 7:
+        out[3:-3] = (c[7:] - c[:-7]) / 7.0
+    return out
+
+
+def _deviations(y: np.ndarray, days: int) -> np.ndarray:
+    """The last `days` days' deviations from their centred week, ``y / c``, scaled to mean 1
+    (days whose week is all zeros count as 1); empty when `days` is 0."""
+    if days == 0:
+        return np.zeros(0)
+    c = centred_week(y)[:-3][-days:]
+    d = np.where(c > 0, y[:-3][-days:] / np.where(c > 0, c, 1.0), 1.0)
+    return np.asarray(d / d.mean(), dtype=np.float64)
+
+
 class _AnalogPaths:
     def __init__(
         self,
@@ -71,10 +110,14 @@ class _AnalogPaths:
         weights: np.ndarray,
         level: float,
         tail: np.ndarray,
+        noise: np.ndarray,
         n_paths: int,
         rng: np.random.Generator,
+        noise_rng: np.random.Generator,
     ) -> None:
         self.ratios = ratios  # (segment, n_analogs), drift removed
+        self.noise = noise  # the current regime's daily deviations (empty: none)
+        self.noise_rng = noise_rng
         self.weights = weights
         self.segment = ratios.shape[0]
         self.n = n_paths
@@ -87,6 +130,12 @@ class _AnalogPaths:
 
     def step(self, days: int) -> np.ndarray:
         out = np.empty((days, self.n))
+        noise = None
+        if self.noise.size:
+            # one uniform per day and path, day-major: blocks of any size give the same numbers
+            # (bounded integers are drawn from a 32-bit buffer that a new call starts afresh)
+            pick = (self.noise_rng.random(out.shape) * self.noise.size).astype(np.int64)
+            noise = self.noise[np.minimum(pick, self.noise.size - 1)]
         i = 0
         while i < days:  # a loop over segments within the block, never over paths
             day = self.day + i
@@ -98,6 +147,8 @@ class _AnalogPaths:
                 self.pick = self.rng.choice(self.weights.size, size=self.n, p=self.weights)
             j = min(days, i + self.segment - offset)
             out[i:j] = self.level * self.ratios[offset : offset + (j - i)][:, self.pick]
+            if noise is not None:  # before a later segment's level is taken from these days
+                out[i:j] *= noise[i:j]
             i = j
         self.day += days
         self.recent = np.concatenate([self.recent, out])[-_HISTORY:]
@@ -108,12 +159,15 @@ def analog_paths(
     model: FittedModel,
     n_paths: int,
     param_rng: np.random.Generator,
-    _proc: np.random.Generator,
+    proc: np.random.Generator,
     _extra: np.random.Generator,
 ) -> _AnalogPaths:
-    """Paths of a fitted ``analog`` model (see :data:`~simulate.models.base.PATH_FUNCTIONS`)."""
+    """Paths of a fitted ``analog`` model (see :data:`~simulate.models.base.PATH_FUNCTIONS`):
+    the analogs are picked from the parameter stream, the daily noise from the process one."""
     p = model.path_inputs
-    return _AnalogPaths(p["ratios"], p["weights"], p["level"], p["tail"], n_paths, param_rng)
+    return _AnalogPaths(
+        p["ratios"], p["weights"], p["level"], p["tail"], p["noise"], n_paths, param_rng, proc
+    )
 
 
 def fit_analog(spec: ModelSpec, s: DailySeries) -> FittedModel:
@@ -121,21 +175,25 @@ def fit_analog(spec: ModelSpec, s: DailySeries) -> FittedModel:
     segment = int(spec.option("segment"))
     half_life = float(spec.option("half_life"))
     drift = bool(spec.option("drift"))
+    regime = int(spec.option("regime"))
+    smooth = 3 if regime else 0  # a centred week needs 3 days after the segment's last
     y = s.y.astype(np.float64)
     lv = level_of(y)  # lv[k] is the level after day k + 55
     first = _HISTORY - 1
-    last = len(y) - 1 - segment  # the last analog day with `segment` days after it
-    if last < first + 1:
+    last = len(y) - 1 - segment - smooth  # the last analog day with `segment` days after it
+    if last < first + 1 or len(y) < regime + smooth:
+        need = max(_HISTORY + segment + smooth + 1, regime + smooth)
+        noise = f", and {regime + smooth} days for today's daily noise" if regime else ""
         raise ModelError(
             f"series {s.name!r}: {len(y)} daily figures; the analog model needs at least "
-            f"{_HISTORY + segment + 1} (a {_HISTORY}-day level and {segment} days after it)"
+            f"{need} (a {_HISTORY}-day level and {segment + smooth} days after it{noise})"
         )
     days = np.arange(first, last + 1)
     # A quiet spell has level 0; the floor (half a figure in 56 days) keeps its ratios finite,
     # so a sparse series replays what followed its past quiet spells.
     base = np.maximum(lv[days - first], _FLOOR)
     idx = days[None, :] + np.arange(1, segment + 1)[:, None]
-    ratios = y[idx] / base[None, :]
+    ratios = (centred_week(y) if regime else y)[idx] / base[None, :]
     age = (len(y) - 1 - days).astype(np.float64)
     weights = 0.5 ** (age / half_life)
     weights /= weights.sum()
@@ -164,7 +222,13 @@ def fit_analog(spec: ModelSpec, s: DailySeries) -> FittedModel:
         fitted=np.full(len(y), level),
         observation=ObservationModel("empirical", granularity=s.granularity),
         diagnostics=diagnostics,
-        path_inputs={"ratios": ratios, "weights": weights, "level": level, "tail": tail},
+        path_inputs={
+            "ratios": ratios,
+            "weights": weights,
+            "level": level,
+            "tail": tail,
+            "noise": _deviations(y, regime),
+        },
         empirical=tail,
     )
 
@@ -193,15 +257,24 @@ def one_step_quantiles(
         except ModelError:  # too little history before day t
             p = None
         if p is not None:
-            out[i] = _weighted_quantiles(p["level"] * p["ratios"][0], p["weights"], levels)
+            out[i] = _weighted_quantiles(*_next_day(p), levels)
     fitted = ~np.isnan(out[:, 0])
     if not fitted.any():  # no day has history enough: the whole series' forecast, in-sample
         p = fit_analog(spec, s).path_inputs
-        return np.broadcast_to(
-            _weighted_quantiles(p["level"] * p["ratios"][0], p["weights"], levels), out.shape
-        ).copy()
+        return np.broadcast_to(_weighted_quantiles(*_next_day(p), levels), out.shape).copy()
     out[: int(np.argmax(fitted))] = out[int(np.argmax(fitted))]
     return out
+
+
+def _next_day(p: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The forecast of the next day as weighted values: each analog's first ratio times the
+    level (times each of the current regime's deviations, equally likely)."""
+    values, weights = p["level"] * p["ratios"][0], p["weights"]
+    noise = p["noise"]
+    if noise.size:
+        values = np.outer(values, noise).ravel()
+        weights = np.repeat(weights / noise.size, noise.size)
+    return values, weights
 
 
 def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, levels: np.ndarray) -> np.ndarray:

@@ -54,8 +54,9 @@ DEFAULT_OPTIONS: dict[str, dict[str, bool | int | float]] = {
     # each future day drawn independently from the last `k` days
     "naive": {"k": 28},
     # today's level times the past's movements relative to its level, weighted by recency
-    # (whole history; `window` is not used); see simulate.models.analog
-    "analog": {"segment": 90, "half_life": 365.0, "drift": False},
+    # (whole history; `window` is not used); daily noise from the last `regime` days (0: the
+    # analogs' own); see simulate.models.analog
+    "analog": {"segment": 90, "half_life": 365.0, "drift": False, "regime": 91},
 }
 
 
@@ -117,10 +118,29 @@ class ModelSpec:
         """The value of an option, or its default."""
         return self.options.get(key, DEFAULT_OPTIONS[self.kind][key])
 
+    @property
+    def label(self) -> str:
+        """The kind, followed by the options that differ from their defaults, e.g.
+        ``analog (drift=true)``.
+
+        >>> ModelSpec("analog", options={"drift": True}).label
+        'analog (drift=true)'
+        """
+        changed = [
+            f"{k}={str(v).lower() if isinstance(v, bool) else v}"
+            for k, v in self.options.items()
+            if v != DEFAULT_OPTIONS[self.kind][k]
+        ]
+        return f"{self.kind} ({', '.join(changed)})" if changed else self.kind
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, defaults filled in."""
         opts = {k: self.option(k) for k in DEFAULT_OPTIONS[self.kind]}
         return {"kind": self.kind, "window": self.window, "options": opts}
+
+
+#: Whole-number options for which 0 means "off".
+_ZERO_ALLOWED = frozenset({"regime"})
 
 
 def _check_option(kind: str, key: str, value: Any, default: bool | int | float) -> Any:
@@ -132,8 +152,9 @@ def _check_option(kind: str, key: str, value: Any, default: bool | int | float) 
     if isinstance(default, int):
         if isinstance(value, bool) or not isinstance(value, int):
             raise ModelError(f"{where}: must be a whole number, got {value!r}")
-        if value < 1:
-            raise ModelError(f"{where}: must be >= 1, got {value}")
+        least = 0 if key in _ZERO_ALLOWED else 1
+        if value < least:
+            raise ModelError(f"{where}: must be >= {least}, got {value}")
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ModelError(f"{where}: must be a number, got {value!r}")

@@ -214,8 +214,8 @@ class ScenarioFile:
     model: ModelSpec
     scenarios: tuple[Scenario, ...]
     outputs: OutputsConfig = field(default_factory=OutputsConfig)
-    #: ``kind = "auto"``: each series' model is chosen when the file runs (``model`` then
-    #: carries only the window).
+    #: ``kind = "auto"``: each series' drift is chosen when the file runs (``model`` is then the
+    #: analog model with the file's other options).
     auto_model: bool = False
     #: Scenarios made by ``[[sweep]]``: name -> {key path: value (as text)}.
     swept: Mapping[str, Mapping[str, str]] = field(default_factory=dict)

@@ -220,10 +220,13 @@ class _Parser:
         t = keys.MODEL.keys_of(value, "model", self.fail)
         chosen = self.get(keys.MODEL, t, "kind", "model")
         if chosen == "auto":
-            # chosen per series when the file runs (simulate.notebook.choose_model); the spec
-            # carries the window, its kind is only a placeholder
-            if t.get("options"):
-                raise self.fail("model.options", "kind 'auto' takes no options")
+            # the analog model, its drift chosen per series when the file runs
+            # (simulate.evaluation.selection.choose_model): the spec carries the other options
+            options = t.get("options")
+            if isinstance(options, dict) and "drift" in options:
+                raise self.fail(
+                    "model.options.drift", "kind 'auto' chooses drift itself; remove the key"
+                )
             self.auto = True
             chosen = "analog"
         kind: ModelKind = chosen
