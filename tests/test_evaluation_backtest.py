@@ -22,6 +22,7 @@ from simulate.evaluation.backtest import (
     summarise,
 )
 from simulate.evaluation.scoring import score_paths
+from simulate.evaluation.selection import AutoSpec
 from simulate.fingerprint import numerical_platform
 from simulate.models import ModelSpec
 
@@ -169,36 +170,117 @@ def test_backtest_bad_model_name() -> None:
 SERIES = ["personnel", "tanks", "afv", "artillery", "uav"]
 
 
+GROUPS = ("daily", "total30", "total90")
+#: Issue 14's target on the README's backtest: coverage of the central 80% and 95% bands within
+#: 5 points of nominal in each of the 30 cells, and skill against naive of at least ...
+SKILL_TARGET = {"daily": 0.03, "total30": 0.20, "total90": 0.25}
+#: ... on every series, and of at least this on the geometric mean over series.
+GEO_TARGET = {"total30": 0.25, "total90": 0.30}
+#: The parts of the target the default misses, as measured (README, "Calibration"): each is a
+#: strict expected failure, so the day one is met the suite says so.
+MISSES = {
+    ("personnel", "daily", "cov80"): "0.90",
+    ("personnel", "total30", "cov80"): "0.93",
+    ("personnel", "total90", "cov80"): "0.92",
+    ("tanks", "total90", "cov95"): "0.897",
+    ("afv", "total90", "cov95"): "0.897",
+    ("tanks", "daily", "skill"): "+1.9%",
+    ("afv", "daily", "skill"): "+2.3%",
+    ("artillery", "daily", "skill"): "+1.2%",
+    ("tanks", "total30", "skill"): "+18.4%",
+    ("artillery", "total90", "skill"): "+24.95%",
+    ("geo", "total30", "skill"): "+24.9%",
+}
+
+
+def _target(series: str, group: str, what: str) -> pytest.MarkDecorator | tuple[()]:
+    miss = MISSES.get((series, group, what))
+    if miss is None:
+        return ()
+    return pytest.mark.xfail(strict=True, reason=f"{series} {group} {what} is {miss}")
+
+
 @pytest.fixture(scope="module")
 def calibration(shared: dict[str, Path]) -> pl.DataFrame:
+    """The README's backtest (General Staff, 5 series, origins every 28 days from 2023-01-01,
+    training from 2022-04-01, 90 days ahead, 2,000 paths, seed 0) of the default and analog."""
     data = load(shared["pi_personnel"], shared["pi_equipment"], series=SERIES)
     origins = default_origins(date(2026, 2, 28), start=date(2023, 1, 1))
-    r = backtest(data, SERIES, [ModelSpec("analog"), ModelSpec("naive")], origins=origins,
-                 n_paths=2000, seed=1, policy=DataPolicy(start=date(2022, 4, 1)))  # fmt: skip
-    return summarise(r.scores)
+    specs = [AutoSpec(), ModelSpec("analog"), ModelSpec("naive")]
+    r = backtest(data, SERIES, specs, origins=origins, n_paths=2000, seed=0,
+                 policy=DataPolicy(start=date(2022, 4, 1)))  # fmt: skip
+    assert len(r.origins) == 39
+    return summarise(r.scores).filter(pl.col("group").is_in(GROUPS))
+
+
+def _cell(calibration: pl.DataFrame, model: str, series: str, group: str) -> dict[str, float]:
+    row = calibration.filter(
+        (pl.col("model") == model) & (pl.col("series") == series) & (pl.col("group") == group)
+    )
+    assert row.height == 1
+    return row.row(0, named=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("series", SERIES)
+def test_the_default_scores_at_least_as_well_as_analog(
+    calibration: pl.DataFrame, series: str
+) -> None:
+    """``auto`` departs from the calibrated analog model only on evidence: its mean WIS is
+    never above analog's, on any series and target (equal where it keeps analog)."""
+    for group in GROUPS:
+        auto, analog = (_cell(calibration, m, series, group) for m in ("auto", "analog"))
+        assert auto["wis"] <= analog["wis"] * (1 + 1e-12), (group, auto, analog)
 
 
 @pytest.mark.slow
 def test_default_model_daily_wis_no_worse_than_naive(calibration: pl.DataFrame) -> None:
-    daily = calibration.filter((pl.col("model") == "analog") & (pl.col("group") == "daily"))
+    daily = calibration.filter((pl.col("model") == "auto") & (pl.col("group") == "daily"))
     assert daily.height == 5
     assert (daily["skill"] >= 0).all(), daily
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 5's calibration target is not met yet: analog's skill on 30/90-day totals is "
-    "18-26% (target 30%) and personnel's 80% bands cover 92% (target 75-85%)",
+@pytest.mark.parametrize(
+    ("series", "group", "level"),
+    [
+        pytest.param(s, g, c, marks=_target(s, g, f"cov{c}"), id=f"{s}-{g}-{c}")
+        for s in SERIES
+        for g in GROUPS
+        for c in (80, 95)
+    ],
 )
-def test_default_model_meets_the_calibration_target(calibration: pl.DataFrame) -> None:
-    a = calibration.filter(pl.col("model") == "analog")
-    for group in ("daily", "total30", "total90"):
-        part = a.filter(pl.col("group") == group)
-        assert ((part["cov80"] - 0.8).abs() <= 0.05).all(), (group, part)
-        assert ((part["cov95"] - 0.95).abs() <= 0.05).all(), (group, part)
-    totals = a.filter(pl.col("group").is_in(["total30", "total90"]))
-    assert (totals["skill"] >= 0.3).all(), totals
+def test_band_coverage_within_5_points(
+    calibration: pl.DataFrame, series: str, group: str, level: int
+) -> None:
+    cell = _cell(calibration, "auto", series, group)
+    assert abs(cell[f"cov{level}"] - level / 100) <= 0.05, cell
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("series", "group"),
+    [
+        pytest.param(s, g, marks=_target(s, g, "skill"), id=f"{s}-{g}")
+        for s in SERIES
+        for g in GROUPS
+    ],
+)
+def test_skill_against_naive_meets_the_target(
+    calibration: pl.DataFrame, series: str, group: str
+) -> None:
+    cell = _cell(calibration, "auto", series, group)
+    assert cell["skill"] >= SKILL_TARGET[group], cell
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "group", [pytest.param(g, marks=_target("geo", g, "skill"), id=g) for g in GEO_TARGET]
+)
+def test_geometric_mean_skill_meets_the_target(calibration: pl.DataFrame, group: str) -> None:
+    ratios = [1 - _cell(calibration, "auto", s, group)["skill"] for s in SERIES]
+    geo = 1 - float(np.exp(np.mean(np.log(ratios))))
+    assert geo >= GEO_TARGET[group], geo
 
 
 def test_an_origin_any_model_cannot_use_is_dropped_for_all(example) -> None:  # type: ignore[no-untyped-def]

@@ -20,14 +20,15 @@ not extrapolated — the model's mean stays at today's level — while the sprea
 movements around it, including day-to-day noise, runs of zeros, surges and lulls, is kept. With
 ``drift = true`` the past's average movement is kept as well.
 
-Day-to-day noise comes from the *current* regime (``regime``, default 91 days): the analogs'
-movements are replayed smoothed over a centred week (``c_a(h)``, the 7-day centred mean of the
-figures around day ``a + h``, divided by ``level[a]``), and each simulated day is multiplied by a
-deviation drawn at random from the last ``regime`` days' own deviations from their centred 7-day
-mean (``y[t] / c[t]``, scaled to mean 1). The spread of the level and of the totals still comes
-from the past; the daily noise around it is today's, which on the General Staff figures gives
-sharper bands of the daily figure (README, "Calibration"). ``regime = 0`` replays the analogs'
-own daily figures, noise and all.
+Day-to-day noise comes from the *current* regime (``regime``, default 91 days) over the first
+segment: the analogs' movements are replayed smoothed over a centred week (``c_a(h)``, the 7-day
+centred mean of the figures around day ``a + h``, divided by ``level[a]``), and each simulated
+day is multiplied by a deviation drawn at random from the last ``regime`` days' own deviations
+from their centred 7-day mean (``y[t] / c[t]``, scaled to mean 1). The spread of the level and
+of the totals still comes from the past; the daily noise around it is today's, which on the
+General Staff figures gives sharper bands of the daily figure (README, "Calibration"). The
+current regime is not assumed to last: chained segments (beyond ``segment`` days) replay the
+analogs' own days, noise and all, as ``regime = 0`` does from the first day.
 
 Longer horizons chain segments: after ``segment`` days each path computes its own level from
 its last 56 simulated days and picks a new analog, so paths wander further the longer they run.
@@ -107,6 +108,7 @@ class _AnalogPaths:
     def __init__(
         self,
         ratios: np.ndarray,
+        later: np.ndarray,
         weights: np.ndarray,
         level: float,
         tail: np.ndarray,
@@ -115,7 +117,8 @@ class _AnalogPaths:
         rng: np.random.Generator,
         noise_rng: np.random.Generator,
     ) -> None:
-        self.ratios = ratios  # (segment, n_analogs), drift removed
+        self.ratios = ratios  # (segment, n_analogs), drift removed: the first segment
+        self.later = later  # the same for chained segments (the analogs' own days)
         self.noise = noise  # the current regime's daily deviations (empty: none)
         self.noise_rng = noise_rng
         self.weights = weights
@@ -146,8 +149,10 @@ class _AnalogPaths:
                     self.level = np.maximum(level_of(done)[-1], _FLOOR)
                 self.pick = self.rng.choice(self.weights.size, size=self.n, p=self.weights)
             j = min(days, i + self.segment - offset)
-            out[i:j] = self.level * self.ratios[offset : offset + (j - i)][:, self.pick]
-            if noise is not None:  # before a later segment's level is taken from these days
+            first = day < self.segment
+            table = self.ratios if first else self.later
+            out[i:j] = self.level * table[offset : offset + (j - i)][:, self.pick]
+            if noise is not None and first:  # before the next segment's level is taken
                 out[i:j] *= noise[i:j]
             i = j
         self.day += days
@@ -165,9 +170,24 @@ def analog_paths(
     """Paths of a fitted ``analog`` model (see :data:`~simulate.models.base.PATH_FUNCTIONS`):
     the analogs are picked from the parameter stream, the daily noise from the process one."""
     p = model.path_inputs
+    later = p["later"] if p["later"].size else p["ratios"]
     return _AnalogPaths(
-        p["ratios"], p["weights"], p["level"], p["tail"], p["noise"], n_paths, param_rng, proc
-    )
+        p["ratios"], later, p["weights"], p["level"], p["tail"], p["noise"], n_paths,
+        param_rng, proc,
+    )  # fmt: skip
+
+
+def _ratios(ratios: np.ndarray, weights: np.ndarray, drift: bool) -> np.ndarray:
+    """Ratios ``(segment, analogs)`` to the level, divided by their weighted mean (smoothed
+    over 7 days of the horizon) unless `drift`."""
+    if drift:
+        return ratios
+    m = rmatvec(ratios.T, weights)  # ratios @ weights, the same under every BLAS kernel
+    pad = np.r_[np.full(3, m[0]), m, np.full(3, m[-1])]
+    # 7-day moving average, the shifted terms added in a fixed order (np.convolve goes
+    # through BLAS's ddot, whose kernels sum in their own order)
+    m = sum((pad[k : k + len(m)] * (1.0 / 7.0) for k in range(1, 7)), pad[: len(m)] / 7.0)
+    return np.asarray(ratios / np.maximum(m, 1e-12)[:, None], dtype=np.float64)
 
 
 def fit_analog(spec: ModelSpec, s: DailySeries) -> FittedModel:
@@ -193,17 +213,11 @@ def fit_analog(spec: ModelSpec, s: DailySeries) -> FittedModel:
     # so a sparse series replays what followed its past quiet spells.
     base = np.maximum(lv[days - first], _FLOOR)
     idx = days[None, :] + np.arange(1, segment + 1)[:, None]
-    ratios = (centred_week(y) if regime else y)[idx] / base[None, :]
     age = (len(y) - 1 - days).astype(np.float64)
     weights = 0.5 ** (age / half_life)
     weights /= weights.sum()
-    if not drift:
-        m = rmatvec(ratios.T, weights)  # ratios @ weights, the same under every BLAS kernel
-        pad = np.r_[np.full(3, m[0]), m, np.full(3, m[-1])]
-        # 7-day moving average, the shifted terms added in a fixed order (np.convolve goes
-        # through BLAS's ddot, whose kernels sum in their own order)
-        m = sum((pad[k : k + len(m)] * (1.0 / 7.0) for k in range(1, 7)), pad[: len(m)] / 7.0)
-        ratios = ratios / np.maximum(m, 1e-12)[:, None]
+    own = _ratios(y[idx] / base[None, :], weights, drift)
+    smoothed = _ratios(centred_week(y)[idx] / base[None, :], weights, drift) if regime else own
     level = max(float(level_of(y)[-1]), _FLOOR)
     tail = y[-_HISTORY:]
     n_eff = float(1.0 / np.sum(weights**2))
@@ -223,7 +237,9 @@ def fit_analog(spec: ModelSpec, s: DailySeries) -> FittedModel:
         observation=ObservationModel("empirical", granularity=s.granularity),
         diagnostics=diagnostics,
         path_inputs={
-            "ratios": ratios,
+            "ratios": smoothed,
+            # chained segments replay the analogs' own days (empty: the same as `ratios`)
+            "later": own if regime else np.zeros((0, 0)),
             "weights": weights,
             "level": level,
             "tail": tail,
