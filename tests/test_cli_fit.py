@@ -49,3 +49,23 @@ def test_fit_json_and_errors(tmp_path: Path) -> None:
     assert run("fit", "example", "--window", "5")[0] == 2
     code, _, err = run("fit", "example", "--series", "ships")
     assert code == 2 and "series 'ships': not in these figures" in err
+
+
+def test_fit_defaults_to_auto_like_run_and_backtest() -> None:
+    """``fit``'s default is run's and backtest's: auto, which says what it chose and why."""
+    from simulate.data import load
+    from simulate.evaluation.selection import choose_model
+    from simulate.models import ModelSpec, daily_series
+
+    spec, choice = choose_model(
+        daily_series(load("example"), "tanks"), spec=ModelSpec("analog", window=180)
+    )
+    code, out, err = run("fit", "example", "--series", "tanks")
+    assert code == 0, err
+    assert f"model: auto chose {choice['why']}" in out
+    assert f"model {spec.kind} (" in out
+    code, out, err = run("fit", "example", "--series", "tanks", "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["model_choice"]["chosen"] == spec.to_dict()
+    assert doc["fits"][0]["model"] == spec.to_dict()

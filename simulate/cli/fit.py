@@ -22,9 +22,10 @@ __all__ = ["fit_cmd"]
 @shown(
     "--model",
     "model",
-    default="local-trend",
-    help="Model kind (trend-nb, local-trend, changepoint, bootstrap, naive) or 'all' "
-    "to compare them on the same window.",
+    default="auto",
+    help="Model kind: auto (the default of run and backtest: analog, with drift only on "
+    "evidence), analog, trend-nb, local-trend, changepoint, bootstrap, naive; or 'all' to "
+    "compare the kinds on the same window.",
 )
 @shown("--window", type=click.IntRange(min=14), default=180, help="Fit on the last N days.")
 @click.option("--whole-history", is_flag=True, help="Fit on the whole history (ignore --window).")
@@ -48,11 +49,12 @@ def fit_cmd(
 
     DATA as for `check`; --series names the one series to fit (default: personnel).
     """
+    from ..evaluation.selection import choose_model
     from ..models import MODEL_KINDS, ModelSpec, compare, daily_series, describe, fit
 
-    if model != "all" and model not in MODEL_KINDS:
+    if model not in ("auto", "all", *MODEL_KINDS):
         raise click.BadParameter(
-            f"{model!r} is not a model; expected one of {', '.join(MODEL_KINDS)} or 'all'",
+            f"{model!r} is not a model; expected auto, one of {', '.join(MODEL_KINDS)} or 'all'",
             param_hint="--model",
         )
     names = kw.pop("series") or ["personnel"]
@@ -63,18 +65,25 @@ def fit_cmd(
     if len(datasets) != 1:
         raise click.BadParameter("fit one source at a time", param_hint="DATA")
     series = daily_series(datasets[0], names[0], as_of=as_of)
+    choice: dict[str, Any] | None = None
     if model == "all":
         rows = compare(series, window=win)
     else:
-        spec = ModelSpec(model, window=win)  # type: ignore[arg-type]
-        rows = [{"kind": model, "model": fit(spec, series), "pinball": None, "error": None}]
+        if model == "auto":
+            spec, choice = choose_model(series, spec=ModelSpec("analog", window=win))
+        else:
+            spec = ModelSpec(model, window=win)  # type: ignore[arg-type]
+        rows = [{"kind": spec.kind, "model": fit(spec, series), "pinball": None, "error": None}]
     docs = [dict(describe(r["model"]), pinball=r["pinball"]) for r in rows if r["model"]]
     refused = {r["kind"]: r["error"] for r in rows if r["model"] is None}
     caveat = CAVEAT.format(reporter=series.reported_by)
     if fmt == "json":
-        click.echo(json.dumps({"caveat": caveat, "fits": docs, "refused": refused}, indent=2))
+        doc = {"caveat": caveat, "fits": docs, "refused": refused}
+        click.echo(json.dumps({**doc, "model_choice": choice} if choice else doc, indent=2))
     else:
         header = f"{series.name} ({series.source}), as reported by {series.reported_by}"
+        if choice:
+            header += f"\nmodel: auto chose {choice['why']}"
         click.echo(_render_fits(header, caveat, docs, refused))
 
 
