@@ -134,10 +134,13 @@ class _AnalogPaths:
     def step(self, days: int) -> np.ndarray:
         out = np.empty((days, self.n))
         noise = None
-        if self.noise.size:
-            # one uniform per day and path, day-major: blocks of any size give the same numbers
-            # (bounded integers are drawn from a 32-bit buffer that a new call starts afresh)
-            pick = (self.noise_rng.random(out.shape) * self.noise.size).astype(np.int64)
+        first_days = min(days, max(self.segment - self.day, 0))  # of the first segment
+        if self.noise.size and first_days:
+            # one uniform per day and path of the first segment, day-major: blocks of any size
+            # give the same numbers (bounded integers are drawn from a 32-bit buffer that a new
+            # call starts afresh)
+            u = self.noise_rng.random((first_days, self.n))
+            pick = (u * self.noise.size).astype(np.int64)
             noise = self.noise[np.minimum(pick, self.noise.size - 1)]
         i = 0
         while i < days:  # a loop over segments within the block, never over paths
