@@ -49,7 +49,7 @@ def test_no_growth_keeps_the_calibrated_default(seed: int) -> None:
     spec, record = choose_model(s)
     assert spec == ModelSpec("analog", options={"drift": False})
     assert record["blocks"] >= MIN_BLOCKS and record["gain_lower_bound"] <= 0
-    assert "within noise" in record["why"]
+    assert "no better beyond noise" in record["why"] and "(not above 0)" in record["why"]
 
 
 def test_a_short_history_is_not_evidence() -> None:

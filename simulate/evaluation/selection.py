@@ -160,9 +160,9 @@ def choose_model(
                 )
             else:
                 why = (
-                    f"analog without drift: drift's gain over {means.size} blocks "
-                    f"({origins.size} origins), {gain:+.3f}, is within noise (lower bound "
-                    f"{bound:+.3f})"
+                    f"analog without drift: keeping the past's growth forecast no better "
+                    f"beyond noise over {means.size} blocks ({origins.size} origins): WIS "
+                    f"gain {gain:+.3f}, lower bound {bound:+.3f} (not above 0)"
                 )
     record["chosen"] = chosen.to_dict()
     record["why"] = why
