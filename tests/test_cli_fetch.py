@@ -23,7 +23,7 @@ def test_fetch_offline_is_one_line(tmp_path: Path) -> None:
     code, out, err = run(
         "fetch",
         "lod-db",
-        "--dest",
+        "--out",
         str(tmp_path),
         "--mirror",
         f"http://127.0.0.1:{port}",

@@ -455,7 +455,7 @@ def test_cli_fetch_then_check_by_source_name(mirror: Mirror, tmp_path: Path) -> 
     from simulate.cli import cli
 
     runner = CliRunner()
-    got = runner.invoke(cli, ["fetch", "--dest", str(tmp_path), "--mirror", mirror.url, "-q"])
+    got = runner.invoke(cli, ["fetch", "--out", str(tmp_path), "--mirror", mirror.url, "-q"])
     assert got.exit_code == 0, got.stderr
     listed = runner.invoke(cli, ["sources", "--cache", str(tmp_path)])
     assert "lod-db        fetched 20" in listed.stdout

@@ -8,7 +8,7 @@ import click
 
 from ..outputs.atomic import reserve
 from .exits import Command
-from .options import ProgressBar, model_kinds, parse_date, series_names, shown
+from .options import CACHE_HELP, DATE, ProgressBar, model_kinds, series_names, shown
 
 __all__ = ["backtest_cmd"]
 
@@ -26,22 +26,23 @@ __all__ = ["backtest_cmd"]
               help="Days between origins.")  # fmt: skip
 @shown("--horizon", type=click.IntRange(min=7), default=90,
               help="Days projected from each origin.")  # fmt: skip
-@click.option("--start", type=str, callback=parse_date, default=None,
+@click.option("--start", type=DATE, default=None,
               help="First origin (default: two years before the last report).")  # fmt: skip
-@click.option("--end", type=str, callback=parse_date, default=None,
+@click.option("--end", type=DATE, default=None,
               help="Last origin (default: the last report minus the horizon).")  # fmt: skip
-@click.option("--train-start", type=str, callback=parse_date, default=None,
+@click.option("--train-start", type=DATE, default=None,
               help="Ignore figures before this date (the data policy's start).")  # fmt: skip
-@shown("--paths", type=click.IntRange(min=100), default=2000)
+@shown("--paths", type=click.IntRange(min=100), default=2000,
+       help="Paths simulated from each origin.")  # fmt: skip
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Seed (default: the file's run.seed, or 0).")  # fmt: skip
-@click.option("--out", type=click.Path(file_okay=False), default=None,
+@click.option("--out", "-o", type=click.Path(file_okay=False), default=None,
               help="Output directory (default: outputs/<name>-backtest).")  # fmt: skip
-@shown("--charts/--no-charts", default=True)
+@shown("--charts/--no-charts", default=True,
+       help="Write reliability.png and bands-<series>.png.")  # fmt: skip
 @click.option("--force", is_flag=True, help="Replace an existing output directory.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
-@click.option("--cache", type=click.Path(file_okay=False), default=None,
-              help="Cache directory of fetched sources.")  # fmt: skip
+@click.option("--cache", type=click.Path(file_okay=False), default=None, help=CACHE_HELP)
 def backtest_cmd(
     inputs: tuple[str, ...],
     series: list[str] | None,

@@ -25,13 +25,14 @@ __all__ = ["check_cmd"]
 @shown("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
        help="Output format.")  # fmt: skip
 @click.option(
-    "--output",
+    "--out",
     "-o",
+    "output",
     type=click.Path(dir_okay=False),
     default=None,
     help="Write the findings to this file (atomically) instead of standard output.",
 )
-@click.option("--force", is_flag=True, help="Replace an existing --output file.")
+@click.option("--force", is_flag=True, help="Replace an existing --out file.")
 @click.option(
     "--all",
     "show_all",

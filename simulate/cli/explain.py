@@ -10,6 +10,7 @@ import polars as pl
 from ..about import CAVEAT
 from .exits import Command
 from .formatting import g, render_fit
+from .options import CACHE_HELP
 
 __all__ = ["explain_cmd"]
 
@@ -17,8 +18,7 @@ __all__ = ["explain_cmd"]
 @click.command("explain", cls=Command)
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Override run.seed.")
-@click.option("--cache", type=click.Path(file_okay=False), default=None,
-              help="Cache directory of fetched sources.")  # fmt: skip
+@click.option("--cache", type=click.Path(file_okay=False), default=None, help=CACHE_HELP)
 def explain_cmd(file: str, seed: int | None, cache: str | None) -> None:
     """Print the fitted model(s) and each scenario's median intensity per month.
 

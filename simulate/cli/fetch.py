@@ -7,14 +7,14 @@ import sys
 import click
 
 from .exits import Command
-from .options import directory, shown
+from .options import CACHE_HELP, directory, shown
 
 __all__ = ["fetch_cmd"]
 
 
 @click.command("fetch", cls=Command)
 @click.argument("source", required=False)
-@directory("--dest", help="Cache directory (default: $ATTRITION_CACHE or the user cache).")
+@directory("--out", "-o", "dest", help="Where the files go: the c" + CACHE_HELP[1:])
 @click.option(
     "--mirror",
     default=None,

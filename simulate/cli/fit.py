@@ -11,14 +11,14 @@ import click
 from ..about import CAVEAT
 from .exits import Command
 from .formatting import g, render_fit
-from .options import input_options, load_inputs, parse_date, shown
+from .options import DATE, load_inputs, one_series_input_options, shown
 
 __all__ = ["fit_cmd"]
 
 
 @click.command("fit", cls=Command)
 @click.argument("data", nargs=-1, required=True)
-@input_options
+@one_series_input_options
 @shown(
     "--model",
     "model",
@@ -31,11 +31,12 @@ __all__ = ["fit_cmd"]
 @click.option("--whole-history", is_flag=True, help="Fit on the whole history (ignore --window).")
 @click.option(
     "--as-of",
-    callback=parse_date,
+    type=DATE,
     default=None,
     help="Use only figures reported up to this date (YYYY-MM-DD).",
 )
-@shown("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@shown("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+       help="Output format.")  # fmt: skip
 def fit_cmd(
     data: tuple[str, ...],
     model: str,
@@ -57,9 +58,7 @@ def fit_cmd(
             f"{model!r} is not a model; expected auto, one of {', '.join(MODEL_KINDS)} or 'all'",
             param_hint="--model",
         )
-    names = kw.pop("series") or ["personnel"]
-    if len(names) != 1:
-        raise click.BadParameter("name exactly one series to fit", param_hint="--series")
+    names = kw.pop("series") or ["personnel"]  # one name at most (one_series_input_options)
     win = None if whole_history else window
     datasets = load_inputs(data, series=names, **kw)
     if len(datasets) != 1:

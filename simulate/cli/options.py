@@ -17,14 +17,16 @@ from ..data import ReportedData, load_all
 from ..data.readers import FORMATS
 
 __all__ = [
+    "DATE",
+    "CACHE_HELP",
     "shown",
     "directory",
     "comma_list",
-    "parse_date",
     "series_names",
     "model_kinds",
     "table_path",
     "input_options",
+    "one_series_input_options",
     "load_inputs",
     "ProgressBar",
 ]
@@ -43,14 +45,25 @@ def comma_list(value: str | None, what: str) -> list[str] | None:
     return names
 
 
-def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    """Callback: ``YYYY-MM-DD`` -> :class:`~datetime.date`."""
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a valid date; expected YYYY-MM-DD") from None
+class DateType(click.ParamType):  # type: ignore[type-arg,unused-ignore]  # generic from 8.2
+    """A calendar date written ``YYYY-MM-DD`` (shown as ``DATE`` in ``--help``)."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a valid date; expected YYYY-MM-DD", param, ctx)
+
+
+#: The type of every date option.
+DATE = DateType()
+
+#: The one description of ``--cache`` (fetched sources), wherever it appears.
+CACHE_HELP = "Cache directory of fetched sources (default: $ATTRITION_CACHE or the user cache)."
 
 
 def series_names(
@@ -86,6 +99,14 @@ def table_path(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     return value
 
 
+_series_option = click.option(
+    "--series",
+    "series",
+    callback=series_names,
+    default=None,
+    help="Comma-separated series to keep, e.g. personnel,tanks.",
+)
+
 _input_options = [
     click.option(
         "--kind",
@@ -105,13 +126,7 @@ _input_options = [
         default=None,
         help="Date column of a generic file (default: the column called 'date').",
     ),
-    click.option(
-        "--series",
-        "series",
-        callback=series_names,
-        default=None,
-        help="Comma-separated series to keep, e.g. personnel,tanks.",
-    ),
+    _series_option,
     click.option(
         "--reported-by",
         default=None,
@@ -122,7 +137,7 @@ _input_options = [
         type=click.Path(file_okay=False),
         default=None,
         envvar=None,
-        help="Cache directory of fetched sources (default: $ATTRITION_CACHE or the user cache).",
+        help=CACHE_HELP,
     ),
 ]
 
@@ -132,6 +147,30 @@ def input_options(f: F) -> F:
     for option in reversed(_input_options):
         f = option(f)
     return f
+
+
+def one_series_input_options(f: F) -> F:
+    """:func:`input_options` for a command about one series: ``--series`` takes one name."""
+    for option in reversed(_input_options):
+        if option is _series_option:
+            option = click.option(
+                "--series",
+                "series",
+                callback=_one_series,
+                default=None,
+                help="The one series to use, e.g. tanks (default: personnel).",
+            )
+        f = option(f)
+    return f
+
+
+def _one_series(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> list[str] | None:
+    names = comma_list(value, "series names")
+    if names is not None and len(names) != 1:
+        raise click.BadParameter(f"name one series, got {len(names)}: {', '.join(names)}")
+    return names
 
 
 def load_inputs(data: Sequence[str], **kw: Any) -> list[ReportedData]:

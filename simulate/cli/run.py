@@ -11,7 +11,7 @@ import polars as pl
 
 from .exits import Command
 from .formatting import g
-from .options import ProgressBar, shown
+from .options import CACHE_HELP, ProgressBar, shown
 
 if TYPE_CHECKING:
     from ..batch import Outcome
@@ -23,6 +23,7 @@ __all__ = ["run_cmd"]
 @click.argument("files", nargs=-1, required=True, metavar="FILE_OR_DIR...")
 @shown(
     "--out",
+    "-o",
     type=click.Path(file_okay=False),
     default="outputs",
     help="Directory that receives one run directory per scenario file (named after run.name).",
@@ -48,8 +49,7 @@ __all__ = ["run_cmd"]
               help="Dask scheduler address (e.g. tcp://127.0.0.1:8786); default: a local "
               "cluster of --jobs workers.")  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
-@click.option("--cache", type=click.Path(file_okay=False), default=None,
-              help="Cache directory of fetched sources (default: $ATTRITION_CACHE).")  # fmt: skip
+@click.option("--cache", type=click.Path(file_okay=False), default=None, help=CACHE_HELP)
 def run_cmd(files: tuple[str, ...], quiet: bool, **kw: Any) -> None:
     """Run scenario files (or directories of them) and write one run directory each.
 

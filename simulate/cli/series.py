@@ -11,7 +11,7 @@ from ..data import DataPolicy
 from ..data.policy import CHOICES as POLICY_CHOICES
 from ..outputs.seriesfile import write_series
 from .exits import Command
-from .options import input_options, load_inputs, parse_date, shown, table_path
+from .options import DATE, input_options, load_inputs, shown, table_path
 
 __all__ = ["series_cmd"]
 
@@ -40,13 +40,14 @@ __all__ = ["series_cmd"]
     help="Negative daily figures: keep as reported, or spread "
     "over the preceding --correction-window days.",
 )
-@shown("--correction-window", type=click.IntRange(min=1), default=7)
+@shown("--correction-window", type=click.IntRange(min=1), default=7,
+       help="Days before a correction (a negative daily figure) it is netted against.")  # fmt: skip
 @click.option(
     "--repair",
     is_flag=True,
     help="Replace likely transcription slips with the totals that repair them.",
 )
-@click.option("--start", callback=parse_date, default=None, help="Drop figures before this date.")
+@click.option("--start", type=DATE, default=None, help="Drop figures before this date.")
 @click.option("--force", is_flag=True, help="Replace existing output files.")
 def series_cmd(
     data: tuple[str, ...],

@@ -7,15 +7,13 @@ import click
 from ..data.sources import SOURCES
 from ..errors import AttritionError
 from .exits import Command
-from .options import directory
+from .options import CACHE_HELP, directory
 
 __all__ = ["sources_cmd"]
 
 
 @click.command("sources", cls=Command)
-@directory(
-    "--cache", help="Cache directory to look in (default: $ATTRITION_CACHE or the user cache)."
-)
+@directory("--cache", help=CACHE_HELP)
 def sources_cmd(cache: str | None) -> None:
     """List the known sources, who reported their figures and whether they are fetched."""
     from ..data.fetching import fetched_files
