@@ -21,13 +21,28 @@ __all__ = ["fetch_cmd"]
     help="Base URL of a mirror holding SOURCE/FILE (default: $ATTRITION_MIRROR or the "
     "upstream repositories).",
 )
+@click.option(
+    "--from",
+    "from_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Take the files from this local folder instead of downloading them (e.g. "
+    "../shared/data/general-staff), with the same checks, hashes and index.",
+)
 @shown("--timeout", type=click.FloatRange(min=0.1), default=30.0,
        help="Seconds to wait for the server.")  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def fetch_cmd(
-    source: str | None, dest: str | None, mirror: str | None, timeout: float, quiet: bool
+    source: str | None,
+    dest: str | None,
+    mirror: str | None,
+    from_dir: str | None,
+    timeout: float,
+    quiet: bool,
 ) -> None:
-    """Download the public compilations (all fetchable sources, or SOURCE) into the cache."""
+    """Download the public compilations (all fetchable sources, or SOURCE) into the cache, or
+    take them from a local folder (--from)."""
     from ..data.fetching import fetch
 
     files = fetch(
@@ -36,6 +51,7 @@ def fetch_cmd(
         mirror=mirror,
         timeout=timeout,
         progress=not quiet and sys.stderr.isatty(),
+        from_dir=from_dir,
     )
     if not quiet:
         for f in files:

@@ -73,8 +73,10 @@ def fetch(
     mirror: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     progress: bool = False,
+    from_dir: str | os.PathLike[str] | None = None,
 ) -> list[FetchedFile]:
-    """Download a public compilation (or all of them) into the cache.
+    """Download a public compilation (or all of them) into the cache, or take its files from
+    a local folder (`from_dir`).
 
     Every file is downloaded again on every call, because the compilations grow daily.
 
@@ -94,6 +96,13 @@ def fetch(
     progress
         Show a progress bar on stderr, only if ``tqdm`` is installed and stderr is a
         terminal; otherwise download silently.
+    from_dir
+        A local folder holding the compilation's files (a newsroom's shared drive, or
+        ``../shared/data/general-staff``), used instead of the network: each file is found as
+        ``<from_dir>/<name>``, ``<from_dir>/<source>/<name>`` or with the source's name before
+        the extension (``russia_losses_personnel.petroivaniuk.json``), and goes through the
+        same checks, hashing and index as a download (its ``url`` is the file's ``file://``
+        address). Not together with `mirror`.
 
     Returns
     -------
@@ -133,7 +142,10 @@ def fetch(
         isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0
     ):
         raise FetchError(f"timeout must be a positive number of seconds; got {timeout!r}")
-    base = _mirror_base(mirror)
+    if from_dir is not None and mirror is not None:
+        raise FetchError("give a mirror or a local folder to take the files from, not both")
+    base = _mirror_base(mirror) if from_dir is None else None
+    local = None if from_dir is None else _local_folder(from_dir)
     root = cache_dir(dest)
     show_progress = progress and _can_show_progress()
 
@@ -147,6 +159,9 @@ def fetch(
                 f"could not create the cache directory {directory}: {_os_reason(exc)}"
             ) from None
         for file in src.files:
+            if local is not None:
+                fetched.append(_copy_file(src, file, local, root))
+                continue
             url = file.url if base is None else f"{base}/{src.name}/{file.name}"
             fetched.append(
                 _fetch_file(src, file, url, root, timeout=float(timeout), progress=show_progress)
@@ -209,6 +224,62 @@ def _fetch_file(
         name=file.name,
         path=target,
         url=url,
+        sha256=hashlib.sha256(data).hexdigest(),
+        retrieved_at=retrieved_at,
+        size=len(data),
+    )
+    _record(root, fetched)
+    return fetched
+
+
+def _local_folder(from_dir: str | os.PathLike[str]) -> Path:
+    folder = Path(from_dir)
+    if not folder.is_dir():
+        raise FetchError(f"{folder}: not a folder; expected the folder holding the files")
+    return folder
+
+
+def _local_file(folder: Path, source: Source, file: SourceFile) -> Path:
+    """Where `file` of `source` is in `folder` (see :func:`fetch`'s `from_dir`)."""
+    stem, dot, ext = file.name.rpartition(".")
+    named = f"{stem}.{source.name}.{ext}" if dot else f"{file.name}.{source.name}"
+    candidates = [folder / file.name, folder / source.name / file.name, folder / named]
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise FetchError(
+        f"{folder}: no {file.name} of {source.name}; expected one of "
+        + ", ".join(str(c.relative_to(folder)) for c in candidates)
+    )
+
+
+def _copy_file(source: Source, file: SourceFile, folder: Path, root: Path) -> FetchedFile:
+    """Copy one file from a local folder into the cache, checked and indexed as a download."""
+    path = _local_file(folder, source, file)
+    target = root / source.name / file.name
+    kept = _kept_message(root, source.name, file.name, target)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FetchError(f"could not read {path}: {_os_reason(exc)}; {kept}") from None
+    problem = _check_content(data, file.name)
+    if problem is not None:
+        raise FetchError(f"{path}: {problem}; {kept}")
+    retrieved_at = datetime.now(UTC).isoformat(timespec="seconds")
+    with _temporary(target) as tmp:
+        try:
+            with open(tmp, "xb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise FetchError(f"could not write {target}: {_os_reason(exc)}; {kept}") from None
+    fetched = FetchedFile(
+        source=source.name,
+        name=file.name,
+        path=target,
+        url=path.resolve().as_uri(),
         sha256=hashlib.sha256(data).hexdigest(),
         retrieved_at=retrieved_at,
         size=len(data),
