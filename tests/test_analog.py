@@ -44,6 +44,19 @@ def test_mean_stays_at_the_current_level_without_drift() -> None:
     assert 1.02 < growth < 1.08
 
 
+def test_drift_is_kept_for_one_segment_and_not_compounded() -> None:
+    """Growing by 0.2% a day: with drift the first 90 days keep that growth (about +12%
+    between the first and the last month of the segment); the next segment starts from the
+    level reached and stays there, within 3% (20,000 paths), instead of growing another 20%."""
+    t = np.arange(1200)
+    s = _poisson(40 * np.exp(0.002 * t), seed=8)
+    model = fit(ModelSpec("analog", options={"drift": True}), s)
+    _, y = model.simulate(180, 20_000, seed=3)
+    month = lambda d: y[d : d + 30].mean()  # noqa: E731
+    assert month(60) / month(0) > 1.08  # growth inside the first segment
+    assert abs(month(150) / month(90) - 1) < 0.03  # none compounded in the second
+
+
 def test_bands_widen_with_the_horizon_and_chain_past_one_segment() -> None:
     t = np.arange(1500)
     rng = np.random.default_rng(5)

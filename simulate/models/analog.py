@@ -18,7 +18,9 @@ weighted mean of ``r_a(h)`` over the analogs (smoothed over 7 days of ``h``). Di
 removes the average drift of the past (``drift = false``, the default): the past's growth is
 not extrapolated — the model's mean stays at today's level — while the spread of the past's
 movements around it, including day-to-day noise, runs of zeros, surges and lulls, is kept. With
-``drift = true`` the past's average movement is kept as well.
+``drift = true`` the past's average movement is kept as well, over the first segment only:
+chained segments start from the level each path reached and do not compound the past's growth
+again (the evidence ``auto`` weighs for drift covers 30- and 90-day totals, nothing longer).
 
 Day-to-day noise comes from the *current* regime (``regime``, default 91 days) over the first
 segment: the analogs' movements are replayed smoothed over a centred week (``c_a(h)``, the 7-day
@@ -219,8 +221,11 @@ def fit_analog(spec: ModelSpec, s: DailySeries) -> FittedModel:
     age = (len(y) - 1 - days).astype(np.float64)
     weights = 0.5 ** (age / half_life)
     weights /= weights.sum()
-    own = _ratios(y[idx] / base[None, :], weights, drift)
-    smoothed = _ratios(centred_week(y)[idx] / base[None, :], weights, drift) if regime else own
+    raw = y[idx] / base[None, :]
+    first = _ratios(centred_week(y)[idx] / base[None, :] if regime else raw, weights, drift)
+    # chained segments: the analogs' own days, and never the past's growth again (drift is
+    # kept for one segment, the horizon over which auto's evidence for it was measured)
+    later = _ratios(raw, weights, False) if regime or drift else np.zeros((0, 0))
     level = max(float(level_of(y)[-1]), _FLOOR)
     tail = y[-_HISTORY:]
     n_eff = float(1.0 / np.sum(weights**2))
@@ -240,9 +245,9 @@ def fit_analog(spec: ModelSpec, s: DailySeries) -> FittedModel:
         observation=ObservationModel("empirical", granularity=s.granularity),
         diagnostics=diagnostics,
         path_inputs={
-            "ratios": smoothed,
-            # chained segments replay the analogs' own days (empty: the same as `ratios`)
-            "later": own if regime else np.zeros((0, 0)),
+            "ratios": first,
+            # chained segments (empty: the same as `ratios`)
+            "later": later,
             "weights": weights,
             "level": level,
             "tail": tail,
