@@ -222,7 +222,7 @@ def fit_analog(spec: ModelSpec, s: DailySeries) -> FittedModel:
     weights = 0.5 ** (age / half_life)
     weights /= weights.sum()
     raw = y[idx] / base[None, :]
-    first = _ratios(centred_week(y)[idx] / base[None, :] if regime else raw, weights, drift)
+    opening = _ratios(centred_week(y)[idx] / base[None, :] if regime else raw, weights, drift)
     # chained segments: the analogs' own days, and never the past's growth again (drift is
     # kept for one segment, the horizon over which auto's evidence for it was measured)
     later = _ratios(raw, weights, False) if regime or drift else np.zeros((0, 0))
@@ -245,7 +245,7 @@ def fit_analog(spec: ModelSpec, s: DailySeries) -> FittedModel:
         observation=ObservationModel("empirical", granularity=s.granularity),
         diagnostics=diagnostics,
         path_inputs={
-            "ratios": first,
+            "ratios": opening,
             # chained segments (empty: the same as `ratios`)
             "later": later,
             "weights": weights,
