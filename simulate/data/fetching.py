@@ -219,17 +219,7 @@ def _fetch_file(
             os.replace(tmp, target)
         except OSError as exc:
             raise FetchError(f"could not write {target}: {_os_reason(exc)}; {kept}") from None
-    fetched = FetchedFile(
-        source=source.name,
-        name=file.name,
-        path=target,
-        url=url,
-        sha256=hashlib.sha256(data).hexdigest(),
-        retrieved_at=retrieved_at,
-        size=len(data),
-    )
-    _record(root, fetched)
-    return fetched
+    return _indexed(source, file, root, url, data, retrieved_at)
 
 
 def _local_folder(from_dir: str | os.PathLike[str]) -> Path:
@@ -275,11 +265,18 @@ def _copy_file(source: Source, file: SourceFile, folder: Path, root: Path) -> Fe
             os.replace(tmp, target)
         except OSError as exc:
             raise FetchError(f"could not write {target}: {_os_reason(exc)}; {kept}") from None
+    return _indexed(source, file, root, path.resolve().as_uri(), data, retrieved_at)
+
+
+def _indexed(
+    source: Source, file: SourceFile, root: Path, url: str, data: bytes, retrieved_at: str
+) -> FetchedFile:
+    """Record a file now in the cache (its bytes `data`, taken from `url`) in ``index.json``."""
     fetched = FetchedFile(
         source=source.name,
         name=file.name,
-        path=target,
-        url=path.resolve().as_uri(),
+        path=root / source.name / file.name,
+        url=url,
         sha256=hashlib.sha256(data).hexdigest(),
         retrieved_at=retrieved_at,
         size=len(data),
