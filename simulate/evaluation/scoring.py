@@ -21,7 +21,7 @@ import scoringrules as sr
 
 from ..models.spec import HUB_QUANTILES
 
-__all__ = ["INTERVALS", "TOTAL_WINDOWS", "score_paths"]
+__all__ = ["INTERVALS", "TOTAL_WINDOWS", "score_paths", "wis_of_quantiles"]
 
 #: Central intervals whose coverage is reported.
 INTERVALS = (0.5, 0.8, 0.95)
@@ -60,11 +60,10 @@ def _targets(
     return names, horizons, np.vstack(rows), np.concatenate(obs)
 
 
-def _scores(x: FloatArray, y: FloatArray, levels: FloatArray) -> dict[str, FloatArray]:
-    """Scores of samples `x` (K, n) against `y` (K,) on one scale."""
-    q = np.quantile(x, levels, axis=1).T  # (K, L)
+def wis_of_quantiles(q: FloatArray, y: FloatArray, levels: FloatArray) -> FloatArray:
+    """Weighted interval score of quantiles `q` (K, L) at symmetric `levels` (the median
+    among them) against `y` (K,)."""
     mid = int(np.argmin(np.abs(levels - 0.5)))
-    median = q[:, mid]
     pairs = [(i, len(levels) - 1 - i) for i in range(len(levels) // 2)]
     alpha = np.array([2 * levels[i] for i, _ in pairs])
     lower = q[:, [i for i, _ in pairs]]
@@ -73,9 +72,17 @@ def _scores(x: FloatArray, y: FloatArray, levels: FloatArray) -> dict[str, Float
     # the interval scores from scoringrules. Its own weighted_interval_score (0.10.0, NumPy
     # backend) adds w_median * median instead of w_median * |y - median|, so it is not used.
     interval = sr.interval_score(y, lower, upper, alpha, backend="numpy")
-    wis = (0.5 * np.abs(y - median) + (np.asarray(interval) * (alpha / 2)).sum(axis=1)) / (
+    wis = (0.5 * np.abs(y - q[:, mid]) + (np.asarray(interval) * (alpha / 2)).sum(axis=1)) / (
         len(pairs) + 0.5
     )
+    return np.asarray(wis, dtype=np.float64)
+
+
+def _scores(x: FloatArray, y: FloatArray, levels: FloatArray) -> dict[str, FloatArray]:
+    """Scores of samples `x` (K, n) against `y` (K,) on one scale."""
+    q = np.quantile(x, levels, axis=1).T  # (K, L)
+    median = q[:, int(np.argmin(np.abs(levels - 0.5)))]
+    wis = wis_of_quantiles(q, y, levels)
     crps = sr.crps_ensemble(y, x, m_axis=1, backend="numpy")
     return {
         "wis": np.asarray(wis, dtype=np.float64),

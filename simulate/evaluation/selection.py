@@ -31,8 +31,9 @@ import numpy as np
 from scipy import stats
 
 from ..models import DailySeries, ModelSpec
-from ..models.analog import LEVEL_WINDOWS, level_of
+from ..models.analog import LEVEL_WINDOWS, level_of, weighted_quantiles
 from ..models.spec import HUB_QUANTILES
+from .scoring import wis_of_quantiles
 
 __all__ = ["AUTO_RULE", "AutoSpec", "BLOCK", "EVERY", "MIN_BLOCKS", "choose_model", "past_scores"]
 
@@ -57,28 +58,6 @@ AUTO_RULE = (
 )
 
 _LEVELS = np.asarray(HUB_QUANTILES, dtype=np.float64)
-_PAIRS = [(i, len(_LEVELS) - 1 - i) for i in range(len(_LEVELS) // 2)]
-
-
-def _weighted_quantiles(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Hub-level quantiles of a weighted sample, one row per row of `values` (rows, n)."""
-    order = np.argsort(values, axis=1, kind="stable")
-    v = np.take_along_axis(values, order, axis=1)
-    cum = np.cumsum(weights[order], axis=1)
-    idx = np.array([np.searchsorted(c, _LEVELS * c[-1], side="left") for c in cum])
-    return np.take_along_axis(v, np.minimum(idx, v.shape[1] - 1), axis=1)
-
-
-def _wis(q: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Weighted interval score of quantiles `q` (rows, 23) at the hub levels against `y`."""
-    mid = len(_LEVELS) // 2
-    total = 0.5 * np.abs(y - q[:, mid])
-    for i, j in _PAIRS:
-        alpha = 2 * _LEVELS[i]
-        lo, hi = q[:, i], q[:, j]
-        width = (hi - lo) + 2 / alpha * (np.maximum(lo - y, 0) + np.maximum(y - hi, 0))
-        total = total + alpha / 2 * width
-    return np.asarray(total / (len(_PAIRS) + 0.5), dtype=np.float64)
 
 
 def past_scores(spec: ModelSpec, s: DailySeries) -> tuple[np.ndarray, np.ndarray]:
@@ -107,9 +86,9 @@ def past_scores(spec: ModelSpec, s: DailySeries) -> tuple[np.ndarray, np.ndarray
             # summed without BLAS (whose kernels sum in their own order): the same bits on
             # every CPU
             plain = drifted * h / max(float(np.add.reduce(ratio * w)), 1e-12)
-            q = _weighted_quantiles(np.log1p(np.vstack([plain, drifted])), w)
+            q = np.vstack([weighted_quantiles(np.log1p(v), w, _LEVELS) for v in (plain, drifted)])
             observed = np.log1p(c[t + h + 1] - c[t + 1])
-            scores[k] += _wis(q, np.full(2, observed)) / len(TOTALS)
+            scores[k] += wis_of_quantiles(q, np.full(2, observed), _LEVELS) / len(TOTALS)
     return origins, scores
 
 

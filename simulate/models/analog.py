@@ -62,6 +62,7 @@ __all__ = [
     "level_of",
     "centred_week",
     "one_step_quantiles",
+    "weighted_quantiles",
 ]
 
 #: Windows (days) whose means are averaged into the level.
@@ -281,11 +282,11 @@ def one_step_quantiles(
         except ModelError:  # too little history before day t
             p = None
         if p is not None:
-            out[i] = _weighted_quantiles(*_next_day(p), levels)
+            out[i] = weighted_quantiles(*_next_day(p), levels)
     fitted = ~np.isnan(out[:, 0])
     if not fitted.any():  # no day has history enough: the whole series' forecast, in-sample
         p = fit_analog(spec, s).path_inputs
-        return np.broadcast_to(_weighted_quantiles(*_next_day(p), levels), out.shape).copy()
+        return np.broadcast_to(weighted_quantiles(*_next_day(p), levels), out.shape).copy()
     out[: int(np.argmax(fitted))] = out[int(np.argmax(fitted))]
     return out
 
@@ -301,7 +302,7 @@ def _next_day(p: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     return values, weights
 
 
-def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, levels: np.ndarray) -> np.ndarray:
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray, levels: np.ndarray) -> np.ndarray:
     """The smallest value whose cumulative weight reaches each level (inverse CDF)."""
     order = np.argsort(values, kind="stable")
     cum = np.cumsum(weights[order])
