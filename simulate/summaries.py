@@ -58,11 +58,26 @@ HUB_SCHEMA: dict[str, Any] = {
 #: Columns of :func:`headline`.
 HEADLINE_SCHEMA: dict[str, Any] = {
     "series": pl.String,
+    "reported_by": pl.String,
+    "source": pl.String,
+    "last_date": pl.Date,
+    "last_total": pl.Int64,
+    "record": pl.Int64,
+    "record_date": pl.Date,
+    "record_approximate": pl.Boolean,
     "scenario": pl.String,
+    "reference": pl.Boolean,
+    "start": pl.Date,
     "through": pl.Date,
     "total_median": pl.Float64,
     "total_lo80": pl.Float64,
     "total_hi80": pl.Float64,
+    "cum_median": pl.Float64,
+    "cum_lo80": pl.Float64,
+    "cum_hi80": pl.Float64,
+    "vs_reference_median": pl.Float64,
+    "vs_reference_lo80": pl.Float64,
+    "vs_reference_hi80": pl.Float64,
     "thresholds": pl.List(
         pl.Struct({"level": pl.Int64, "probability": pl.Float64, "median_date": pl.Date})
     ),
@@ -348,19 +363,38 @@ def _at(levels: np.ndarray, q: np.ndarray, level: float) -> float:
     return float(np.interp(level, levels, q))
 
 
-def headline(result: RunResult) -> pl.DataFrame:
-    """The few answers a run prints at the end, one row per series and scenario.
+def _record_day(result: RunResult, r: SeriesResult) -> tuple[date, bool]:
+    """The day of the series' record daily figure (its first occurrence), and whether the
+    reporter gave either total it is the difference of as approximate (flag ``approximate``)."""
+    s = r.series
+    day = s.start + timedelta(days=int(np.argmax(s.y)))
+    rows = result.prepared.data.series(s.name).filter(pl.col("date") <= day).tail(2)
+    flags = [f for fs in rows.get_column("flags").to_list() for f in fs]
+    return day, "approximate" in flags
 
-    Columns: ``series``, ``scenario``, ``through`` (the horizon's last day),
-    ``total_median``, ``total_lo80``, ``total_hi80`` (reported total over the horizon:
-    median and central 80% interval), ``thresholds`` (one struct per threshold of the
-    scenario file: ``level``, ``probability`` that the cumulative total reaches it by
-    ``through``, and ``median_date`` it is reached, null when fewer than half the paths reach
-    it) and ``record_prob`` (probability of a new daily record; null if not computed).
+
+def headline(result: RunResult) -> pl.DataFrame:
+    """The answers a run prints at the end and its report spells out: one row per series (by
+    name) and scenario (in the scenario file's order).
+
+    Per series: ``reported_by``, ``source``, ``last_date`` and ``last_total`` (the last report
+    used), ``record`` (largest daily figure so far), ``record_date`` and
+    ``record_approximate`` (a figure the reporter gave as approximate). Per scenario:
+    ``reference``; ``start``..``through`` (the horizon); ``total_*`` (new reported figures over
+    the horizon) and ``cum_*`` (the cumulative total on ``through``), each as median and
+    central 80% range (``lo80``, ``hi80``); ``vs_reference_*`` (the cumulative total on
+    ``through`` minus the reference's, on paired paths; null for the reference);
+    ``thresholds`` (per threshold: ``level``, ``probability`` that the cumulative total reaches
+    it by ``through``, and the ``median_date`` it is reached, null when fewer than half the
+    paths reach it) and ``record_prob`` (a daily figure above ``record``; null if not computed).
     """
+    sf = result.scenario_file
     rows = []
     for r in _by_name(result):
-        for p in _scenarios(r):
+        record_date, approximate = _record_day(result, r)
+        origin = r.model.origin
+        for sc in sf.scenarios:
+            p = r.projections[sc.name]
             lv = p.levels
             thresholds = []
             for t, level in enumerate(p.thresholds):
@@ -369,18 +403,34 @@ def headline(result: RunResult) -> pl.DataFrame:
                 when: date | None = None
                 if prob >= 0.5:
                     day = _at(lv, p.threshold_day_quantiles[t], 0.5 / prob)  # median of all paths
-                    when = r.model.origin + timedelta(days=math.ceil(day))
+                    when = origin + timedelta(days=math.ceil(day))
                 thresholds.append({"level": int(level), "probability": prob, "median_date": when})
+            vs = {}
+            if p.contrast_quantiles is not None:
+                end = p.contrast_quantiles[-1]
+                vs = {f"vs_reference_{k}": _at(lv, end, q) for k, q in _MEDIAN_80}
             rows.append(
                 {
                     "series": r.series.name,
-                    "scenario": p.scenario,
-                    "through": r.model.origin + timedelta(days=int(p.dates.size)),
-                    "total_median": _at(lv, p.horizon_total_quantiles, 0.5),
-                    "total_lo80": _at(lv, p.horizon_total_quantiles, 0.1),
-                    "total_hi80": _at(lv, p.horizon_total_quantiles, 0.9),
+                    "reported_by": r.series.reported_by,
+                    "source": r.series.source,
+                    "last_date": origin,
+                    "last_total": r.model.last_total,
+                    "record": r.record,
+                    "record_date": record_date,
+                    "record_approximate": approximate,
+                    "scenario": sc.name,
+                    "reference": sc.name == sf.reference.name,
+                    "start": origin + timedelta(days=1),
+                    "through": origin + timedelta(days=int(p.dates.size)),
+                    **{f"total_{k}": _at(lv, p.horizon_total_quantiles, q) for k, q in _MEDIAN_80},
+                    **{f"cum_{k}": _at(lv, p.cum_quantiles[-1], q) for k, q in _MEDIAN_80},
+                    **vs,
                     "thresholds": thresholds,
                     "record_prob": p.record_prob,
                 }
             )
     return pl.DataFrame(rows, schema=HEADLINE_SCHEMA)
+
+
+_MEDIAN_80 = (("median", 0.5), ("lo80", 0.1), ("hi80", 0.9))

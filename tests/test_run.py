@@ -203,8 +203,10 @@ def test_run_prints_headline_answers(tmp_path: Path) -> None:
     out = result.output
     assert "written and validated" in out
     assert "as reported by nobody" in out and "not estimates of actual losses" in out
-    assert "personnel / ceasefire: total to 2026-12-30" in out
-    assert "P(total >= 1,750,000)" in out
+    assert "personnel: the last report used gives a total of 1,485,190 on 2025-12-30" in out
+    assert "  status-quo (reference): the reported total rises by " in out
+    assert out.index("status-quo (reference)") < out.index("escalation:") < out.index("ceasefire:")
+    assert "It passes 1,750,000 on " in out
     assert "simulating" not in out  # no progress bar when not on a terminal
     quiet = _invoke("run", str(DEMO), "--out", str(tmp_path / "q"), "--paths", "300",
                     "--no-charts", "--quiet")  # fmt: skip

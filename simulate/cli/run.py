@@ -10,7 +10,6 @@ import click
 import polars as pl
 
 from .exits import Command
-from .formatting import g
 from .options import CACHE_HELP, ProgressBar, shown
 
 if TYPE_CHECKING:
@@ -115,21 +114,21 @@ def _interrupted(kept: int) -> str:
 
 
 def _render_headline(run_dir: Path | None, frame: pl.DataFrame, reporter: str, secs: float) -> str:
-    """The answers of :func:`simulate.summaries.headline`, one line per series and scenario."""
+    """The answers of :func:`simulate.summaries.headline` in sentences: per series its last
+    report used, then per scenario (in the file's order, the reference marked) what
+    :func:`simulate.outputs.wording.scenario_sentences` says."""
     from ..outputs.provenance import projection_caveat
+    from ..outputs.wording import RANGE_NOTE, scenario_sentences, series_sentence
 
-    lines = [f"{run_dir}: written and validated in {secs:.1f} s", projection_caveat(reporter)]
-    for row in frame.iter_rows(named=True):
-        parts = [
-            f"  {row['series']} / {row['scenario']}: total to {row['through']} "
-            f"{g(row['total_median'])} (80%: {g(row['total_lo80'])} to {g(row['total_hi80'])})"
-        ]
-        for t in row["thresholds"]:
-            text = f"P(total >= {t['level']:,}) {t['probability']:.0%}"
-            if t["median_date"] is not None:
-                text += f", median date {t['median_date']}"
-            parts.append(text)
-        if row["record_prob"] is not None:
-            parts.append(f"P(new daily record) {row['record_prob']:.0%}")
-        lines.append("; ".join(parts))
+    lines = [
+        f"{run_dir}: written and validated in {secs:.1f} s",
+        projection_caveat(reporter),
+        RANGE_NOTE,
+    ]
+    for (_name,), rows in frame.group_by("series", maintain_order=True):
+        first = rows.row(0, named=True)
+        reference = rows.filter(pl.col("reference")).get_column("scenario")
+        lines += ["", series_sentence(first)]
+        ref = reference[0] if reference.len() else ""
+        lines += [f"  {scenario_sentences(row, ref)}" for row in rows.iter_rows(named=True)]
     return "\n".join(lines)

@@ -22,7 +22,8 @@ import io
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -96,6 +97,8 @@ class _Parsed:
     kinds: dict[str, Kind]
     corrections: pl.DataFrame | None = None
     reported_by: str | None = None  # as a series file records it
+    # dates whose figure the file marks as approximate (PetroIvaniuk's "personnel*": "about")
+    approximate: dict[str, list[date]] = field(default_factory=dict)
 
     @property
     def raw(self) -> pl.DataFrame:
@@ -210,11 +213,26 @@ def read_file(
             files=(record,),
             corrections=corrections,
         )
-    kinds = parsed.kinds
+    kinds, approximate = parsed.kinds, parsed.approximate
     del parsed  # each part is released once assembled (a big file's parts are its cells)
-    table = _assemble_parts(parts, file=name, kinds=kinds)
+    table = _flag_approximate(_assemble_parts(parts, file=name, kinds=kinds), approximate)
     data = ReportedData(source=src, reported_by=who, table=table, files=(record,))
     return data
+
+
+def _flag_approximate(table: pl.DataFrame, approximate: dict[str, list[date]]) -> pl.DataFrame:
+    """Add the ``approximate`` flag to the rows the file marks as approximate."""
+    for series, dates in approximate.items():
+        if not dates:
+            continue
+        hit = (pl.col("series") == series) & pl.col("date").is_in(pl.Series(dates, dtype=pl.Date))
+        table = table.with_columns(
+            pl.when(hit)
+            .then(pl.col("flags").list.concat(pl.lit(["approximate"])))
+            .otherwise(pl.col("flags"))
+            .alias("flags")
+        )
+    return table
 
 
 def _assemble_parts(
@@ -521,7 +539,26 @@ def _parse_json(text: str, *, file: str, fmt: str, kind: Kind | None) -> _Parsed
         raw = parsed.raw.filter(pl.col("value").is_not_null() & (pl.col("value") != 0))
         corrections = raw.select("date", "series", pl.col("value").alias("delta"))
         return _Parsed(parts=parsed.parts, kinds=parsed.kinds, corrections=corrections)
+    if fmt == "petroivaniuk-personnel":
+        parsed.approximate["personnel"] = _about_dates(doc)
     return parsed
+
+
+def _about_dates(doc: list[dict[str, Any]]) -> list[date]:
+    """The dates PetroIvaniuk's personnel file marks ``"personnel*": "about"`` or ``"more"``:
+    the General Staff gave those totals as approximate ("about 2,800", "more than 12,000"),
+    as it gives every personnel total."""
+    out = []
+    for item in doc:
+        marker, when = item.get("personnel*"), item.get("date")
+        if not isinstance(marker, str) or not isinstance(when, str):
+            continue
+        if marker.strip().lower() in ("about", "more"):
+            try:
+                out.append(date.fromisoformat(when.strip()))
+            except ValueError:
+                continue  # an unreadable date is the date parser's error, not this one's
+    return out
 
 
 def _json_type(value: object) -> str:

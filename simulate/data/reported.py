@@ -46,6 +46,8 @@ FLAGS: dict[str, str] = {
     "spread": "filled in by spreading a gap's change over the missing days (data policy)",
     "correction_spread": "a correction spread over the preceding days (data policy)",
     "repaired": "a likely transcription slip replaced by the value that repairs it (--repair)",
+    "approximate": 'the reporter gave this total as approximate ("about" or "more than", '
+    "as PetroIvaniuk's personnel file marks the General Staff's personnel totals)",
 }
 
 TABLE_SCHEMA: dict[str, pl.DataType] = {
