@@ -126,7 +126,7 @@ def _hub_block(
     # per horizon: L quantile rows followed by one mean row
     hh = np.repeat(horizon, n_levels + 1)
     ids = np.tile(np.r_[levels, np.nan], h)
-    values = np.column_stack([quantiles, mean]).ravel()
+    values = np.column_stack([clean_count(quantiles), clean_mean(mean)]).ravel()
     is_mean = np.tile(np.r_[np.zeros(n_levels, bool), True], h)
     return pl.DataFrame(
         {
@@ -195,6 +195,29 @@ def contrasts_table(result: RunResult) -> pl.DataFrame:
     return pl.concat(parts)
 
 
+#: Decimals a mean of counts is written with.
+MEAN_DECIMALS = 1
+#: Decimals a quantile of first-crossing days is written with.
+DAY_DECIMALS = 1
+
+
+def clean_count(x: np.ndarray) -> np.ndarray:
+    """Quantiles of counts as whole numbers (half to even): written at the precision they
+    carry, free of float noise such as ``1290067.8000000003``, and the same on every platform.
+
+    Examples
+    --------
+    >>> clean_count(np.array([1290067.8000000003, 2.5, 760225.9999999999]))
+    array([1290068.,       2.,  760226.])
+    """
+    return np.round(np.asarray(x, dtype=np.float64))
+
+
+def clean_mean(x: np.ndarray) -> np.ndarray:
+    """Means of counts to :data:`MEAN_DECIMALS` decimals."""
+    return np.round(np.asarray(x, dtype=np.float64), MEAN_DECIMALS)
+
+
 def _summary_row(**kw: Any) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(SUMMARY_SCHEMA)
     row.update(kw)
@@ -206,9 +229,9 @@ def _quantile_rows(
 ) -> list[dict[str, Any]]:
     rows = [
         _summary_row(output_type="quantile", output_type_id=float(lv), value=float(v), **kw)
-        for lv, v in zip(levels, q, strict=True)
+        for lv, v in zip(levels, clean_count(q), strict=True)
     ]
-    rows.append(_summary_row(output_type="mean", value=float(mean), **kw))
+    rows.append(_summary_row(output_type="mean", value=float(clean_mean(np.array(mean))), **kw))
     return rows
 
 
@@ -255,7 +278,8 @@ def summary_table(result: RunResult) -> pl.DataFrame:
                     output_type="probability", value=float(p.threshold_prob[t]),
                     **window, **common,
                 ))  # fmt: skip
-                for lv, v in zip(p.levels, p.threshold_day_quantiles[t], strict=True):
+                days = np.round(p.threshold_day_quantiles[t], DAY_DECIMALS)
+                for lv, v in zip(p.levels, days, strict=True):
                     if math.isnan(v):
                         continue
                     rows.append(_summary_row(

@@ -84,6 +84,23 @@ def test_demo_writes_every_file_and_validates(demo_run: Path) -> None:
     assert not [p for p in demo_run.parent.iterdir() if p.name.startswith(".")]  # no temp left
 
 
+def test_values_are_written_at_the_precision_they_carry(demo_run: Path) -> None:
+    """Quantiles of counts are whole numbers, means have one decimal, crossing days one: no
+    float noise such as 1290067.8000000003 in any result file."""
+    for name in ("projections.csv", "contrasts.csv", "summary.csv"):
+        frame = pl.read_csv(demo_run / name, null_values="NA", infer_schema_length=0)
+        value = frame["value"]
+        decimals = value.str.split(".").list.get(1, null_on_oob=True).str.len_chars()
+        kind = frame["output_type"]
+        if "measure" in frame.columns:  # summary.csv: days and probabilities
+            is_day = frame["measure"] == "threshold_day"
+            assert decimals.filter(is_day).max() == 1
+            assert decimals.filter(frame["output_type"] == "probability").max() <= 4  # k/10,000
+            kind = pl.Series(np.where(is_day, "day", frame["output_type"]))
+        assert set(value.filter(kind == "quantile").str.slice(-2)) == {".0"}, name
+        assert decimals.filter(kind == "mean").max() == 1, name
+
+
 def test_projections_are_in_hub_format(demo_run: Path) -> None:
     frame = pl.read_csv(demo_run / "projections.csv", null_values="NA", try_parse_dates=True)
     assert frame.columns == [
