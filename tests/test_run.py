@@ -78,7 +78,8 @@ def test_demo_writes_every_file_and_validates(demo_run: Path) -> None:
     names = sorted(p.name for p in demo_run.iterdir())
     assert names == sorted(
         [*RESULT_FILES, "samples.parquet", "manifest.json", "scenario.toml",
-         "chart-personnel.png", "chart-tanks.png"]
+         "chart-personnel.png", "chart-tanks.png", "chart-data-personnel.csv",
+         "chart-data-tanks.csv"]
     )  # fmt: skip
     assert rundir.validate_run(demo_run) == []
     assert not [p for p in demo_run.parent.iterdir() if p.name.startswith(".")]  # no temp left

@@ -55,7 +55,8 @@ def test_projections_are_the_engines_quantiles_in_hub_format(
         & (pl.col("output_type") == "quantile") & (pl.col("horizon") == 40)
     ).sort("output_type_id")  # fmt: skip
     assert cum["output_type_id"].to_list() == list(p.levels)
-    assert np.array_equal(cum["value"].to_numpy(), p.cum_quantiles[-1])
+    assert np.array_equal(cum["value"].to_numpy(), summaries.clean_count(p.cum_quantiles[-1]))
+    assert np.abs(cum["value"].to_numpy() - p.cum_quantiles[-1]).max() <= 0.5
     assert set(table["reported_by"]) == {r.series.reported_by}
     assert table["target_end_date"].max() == r.model.origin + timedelta(days=40)
 
@@ -66,11 +67,14 @@ def test_the_summary_totals_add_up(result: pipeline.RunResult) -> None:
     p = r.projections["status-quo"]
     rows = table.filter(series="personnel", scenario_id="status-quo")
     total = rows.filter(measure="total", output_type="quantile").sort("output_type_id")
-    assert np.array_equal(total["value"].to_numpy(), p.horizon_total_quantiles)
+    assert np.array_equal(
+        total["value"].to_numpy(), summaries.clean_count(p.horizon_total_quantiles)
+    )
     months = rows.filter(measure="month_total", output_type="mean")
     assert months["days"].sum() == 40
     # means add up across months (medians need not)
-    assert months["value"].sum() == pytest.approx(p.horizon_total_mean, rel=1e-12)
+    # each month's mean is written to one decimal
+    assert months["value"].sum() == pytest.approx(p.horizon_total_mean, abs=0.05 * months.height)
 
 
 def test_thresholds_give_probabilities_and_crossing_days(result: pipeline.RunResult) -> None:
@@ -95,7 +99,8 @@ def test_contrasts_are_scenario_minus_reference(result: pipeline.RunResult) -> N
         (pl.col("target") == "cum tanks") & (pl.col("horizon") == 40)
         & (pl.col("output_type") == "quantile")
     ).sort("output_type_id")  # fmt: skip
-    assert np.array_equal(final["value"].to_numpy(), p.contrast_quantiles[-1])
+    expected = summaries.clean_count(p.contrast_quantiles[-1])
+    assert np.array_equal(final["value"].to_numpy(), expected)
     assert final["value"].max() < 0  # halving lowers the total on every path
 
 

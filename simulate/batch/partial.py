@@ -124,7 +124,7 @@ def stale(target: Path, p: Prepared, samples: int, charts: bool | None) -> str |
         data = m["data"]
         files = [f["sha256"] for f in data["files"]] if isinstance(data, dict) else None
         written_by = m["versions"]["attrition"]
-        had_charts = any(str(name).startswith("chart-") for name in m["outputs"])
+        had_charts = any(str(name).endswith(".png") for name in m["outputs"])
         sha = m["scenario_file"]["sha256"]
     except (ValueError, KeyError, TypeError):
         return "the run directory's manifest.json is not one this version reads"

@@ -33,6 +33,7 @@ from ..summaries import (
 )
 from . import provenance
 from .atomic import building_dir
+from .chartdata import chart_data
 from .provenance import data_block, describe_files
 from .validation import CSV_NULL, MANIFEST, validate_run
 
@@ -204,6 +205,12 @@ def _write_files(
             frame.write_parquet(path, statistics=False)
         else:
             _write_csv(frame, path)
+        files[name] = {"rows": frame.height}
+    for r in sorted(result.results, key=lambda r: r.series.name):
+        name = f"chart-data-{r.series.name}.csv"
+        frame = chart_data(result, r)
+        # empty cells, not NA: chart tools read an empty cell as "no value"
+        frame.write_csv(tmp / name, null_value="", date_format="%Y-%m-%d")
         files[name] = {"rows": frame.height}
     if Path(sf.source).is_file():
         shutil.copyfile(sf.source, tmp / "scenario.toml")
