@@ -79,7 +79,7 @@ def test_demo_writes_every_file_and_validates(demo_run: Path) -> None:
     assert names == sorted(
         [*RESULT_FILES, "samples.parquet", "manifest.json", "scenario.toml",
          "chart-personnel.png", "chart-tanks.png", "chart-data-personnel.csv",
-         "chart-data-tanks.csv"]
+         "chart-data-tanks.csv", "report.html"]
     )  # fmt: skip
     assert rundir.validate_run(demo_run) == []
     assert not [p for p in demo_run.parent.iterdir() if p.name.startswith(".")]  # no temp left
@@ -254,6 +254,10 @@ def test_same_file_and_seed_byte_identical_across_processes_and_jobs(tmp_path: P
     assert result.exit_code == 0, result.output
     got = _files(tmp_path / "rev" / "demo")
     assert got.pop("scenario.toml") != outs[0].pop("scenario.toml")
+    # the report names its scenario file (path and SHA-256); all else in it is the same
+    row = re.compile(rb"<tr><th>scenario file</th><td><code>[^<]*</code></td></tr>")
+    reports = [row.subn(b"", files.pop("report.html")) for files in (got, outs[0])]
+    assert reports[0] == reports[1] and reports[0][1] == 1
     assert got == outs[0]
 
 

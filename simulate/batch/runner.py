@@ -20,6 +20,7 @@ import polars as pl
 
 from ..errors import AttritionError, OutputError, ScenarioError, exit_code
 from ..outputs.atomic import reserve
+from ..outputs.backtestnote import resolve_backtest
 from ..outputs.rundir import write_run
 from ..pipeline import Prepared, RunResult, SeriesResult, check_size, merge_results, prepare
 from ..scenarios import ScenarioFile, load_scenario_file
@@ -102,6 +103,7 @@ def run_batch(
     force: bool = False,
     resume: bool = False,
     charts: bool | None = None,
+    backtest: str | os.PathLike[str] | None = None,
     cache: str | os.PathLike[str] | None = None,
     executor: str = "local",
     scheduler: str | None = None,
@@ -131,6 +133,9 @@ def run_batch(
         from an interrupted run that match exactly (:mod:`.partial`).
     charts
         Override the files' ``outputs.charts``.
+    backtest
+        A backtest directory for every file's ``report.html`` (overrides ``outputs.backtest``);
+        checked before any work.
     executor, scheduler
         ``local`` (worker processes) or ``dask``: tasks go to the Dask distributed scheduler at
         `scheduler` (e.g. ``tcp://127.0.0.1:8786``; ``None``: a local cluster of `jobs`
@@ -171,6 +176,7 @@ def run_batch(
         prepared: dict[int, Prepared] = {}
         for i, sf in parsed.items():
             try:
+                resolve_backtest(sf, backtest)  # refused now, not after simulating
                 prepared[i] = prepare(sf, seed=seed, paths=paths, cache=cache)
                 outcomes[i].warnings = prepared[i].warnings
                 # what cannot fit is refused now, before any task starts
@@ -182,6 +188,7 @@ def run_batch(
                 shutil.rmtree(partial.partial_dir(Path(out), sf.run.name), ignore_errors=True)
                 held.pop(i).close()
         batch = _Batch(outcomes, prepared, Path(out), samples, force or resume, charts, held)
+        batch.backtest = backtest
         to_run = batch.resume() if resume else list(batch.tasks)
         if on_total is not None:
             on_total(sum(batch.days(t) for t in to_run))
@@ -267,6 +274,7 @@ class _Batch:
     ) -> None:
         self.outcomes, self.prepared, self.samples = outcomes, prepared, samples
         self.force, self.charts, self.held = force, charts, held
+        self.backtest: str | os.PathLike[str] | None = None
         #: Finished tasks kept on disk for a file not yet written, by file.
         self.kept = dict.fromkeys(prepared, 0)
         self.tasks: list[Task] = []
@@ -349,7 +357,8 @@ class _Batch:
         result = RunResult(p, ordered, self.samples, {"run_seconds": seconds})
         try:
             assert o.run_dir is not None
-            write_run(result, o.run_dir, force=self.force, charts=self.charts)
+            write_run(result, o.run_dir, force=self.force, charts=self.charts,
+                      backtest=self.backtest)  # fmt: skip
         except AttritionError as exc:
             self._failed(i, exc)
             return

@@ -37,6 +37,10 @@ __all__ = ["run_cmd"]
               help="Also write N joint trajectories per scenario and series.")  # fmt: skip
 @click.option("--charts/--no-charts", default=None,
               help="Override the files' outputs.charts (fan chart PNG per series).")  # fmt: skip
+@click.option("--backtest", type=click.Path(file_okay=False, exists=False), default=None,
+              metavar="DIR", help="A backtest directory (attrition backtest -o DIR) of the same "
+              "model and series: report.html says how often its 80% bands held the reported "
+              "30- and 90-day totals. Overrides the files' outputs.backtest.")  # fmt: skip
 @click.option("--force", is_flag=True, help="Replace existing run directories.")
 @click.option("--resume", is_flag=True,
               help="Skip files whose run directory is complete and current (same scenario "
@@ -53,10 +57,10 @@ def run_cmd(files: tuple[str, ...], quiet: bool, **kw: Any) -> None:
     """Run scenario files (or directories of them) and write one run directory each.
 
     Every file is validated before any work. A run directory holds projections.csv,
-    contrasts.csv, summary.csv, fit.csv, [samples.parquet], chart-<series>.png, scenario.toml
-    and manifest.json; it is validated before it is moved into place. A failing file is
-    reported and the others still run; the exit code is then non-zero (2: invalid file or
-    existing output, 1: data or model failure).
+    contrasts.csv, summary.csv, fit.csv, [samples.parquet], chart-<series>.png,
+    chart-data-<series>.csv, report.html, scenario.toml and manifest.json; it is validated
+    before it is moved into place. A failing file is reported and the others still run; the
+    exit code is then non-zero (2: invalid file or existing output, 1: data or model failure).
     """
     from ..batch import run_batch
 

@@ -33,8 +33,10 @@ from ..summaries import (
 )
 from . import provenance
 from .atomic import building_dir
+from .backtestnote import resolve_backtest
 from .chartdata import chart_data
 from .provenance import data_block, describe_files
+from .report import report_html
 from .validation import CSV_NULL, MANIFEST, validate_run
 
 __all__ = [
@@ -138,6 +140,7 @@ def write_run(
     force: bool = False,
     charts: bool | None = None,
     chart_maker: Callable[..., bytes] | None = None,
+    backtest: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Write the run directory `out_dir` atomically and validate it.
 
@@ -153,6 +156,9 @@ def write_run(
         Draw fan charts; default: the scenario file's ``outputs.charts``.
     chart_maker
         The chart function (default :func:`simulate.outputs.charts.fan_chart`).
+    backtest
+        A backtest directory of the run's model and series, for the report's sentence on
+        calibration (default: the scenario file's ``outputs.backtest``, if any).
 
     Raises
     ------
@@ -167,7 +173,7 @@ def write_run(
     """
     target = Path(out_dir)
     with building_dir(target, force=force) as tmp:
-        files = _write_files(result, tmp, charts, chart_maker)
+        files = _write_files(result, tmp, charts, chart_maker, backtest)
         doc = manifest(result, files)
         (tmp / MANIFEST).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         problems = validate_run(tmp)
@@ -184,6 +190,7 @@ def _write_files(
     tmp: Path,
     charts: bool | None,
     chart_maker: Callable[..., bytes] | None,
+    backtest: str | os.PathLike[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     sf = result.scenario_file
     files: dict[str, dict[str, Any]] = {}
@@ -215,6 +222,7 @@ def _write_files(
     if Path(sf.source).is_file():
         shutil.copyfile(sf.source, tmp / "scenario.toml")
         files["scenario.toml"] = {}
+    pngs: dict[str, bytes] = {}
     if sf.outputs.charts if charts is None else charts:
         if chart_maker is None:
             from .charts import fan_chart
@@ -225,6 +233,7 @@ def _write_files(
             png = chart_maker(r, reference=sf.reference.name, title_run=sf.run.name)
             (tmp / name).write_bytes(png)
             files[name] = {}
+            pngs[r.series.name] = png
             if sf.swept:
                 from .charts import sensitivity_chart
 
@@ -234,4 +243,7 @@ def _write_files(
                 if sens is not None:
                     (tmp / f"sensitivity-{r.series.name}.png").write_bytes(sens)
                     files[f"sensitivity-{r.series.name}.png"] = {}
+    page = report_html(result, pngs, backtest=resolve_backtest(sf, backtest))
+    (tmp / "report.html").write_text(page, encoding="utf-8", newline="\n")
+    files["report.html"] = {}
     return describe_files(tmp, dict(sorted(files.items())))

@@ -187,6 +187,8 @@ class OutputsConfig:
     quantiles: tuple[float, ...] = HUB_QUANTILES
     thresholds: tuple[int, ...] | Mapping[str, tuple[int, ...]] = ()
     charts: bool = True
+    #: A backtest directory of the same model and series, for the report (None: none).
+    backtest: str | None = None
 
     def thresholds_for(self, series: str) -> tuple[int, ...]:
         """The thresholds of one series: a plain list applies to every series."""

@@ -354,6 +354,8 @@ OUTPUTS = Table(
             default=HUB_QUANTILES),
         "thresholds": Key(THRESHOLDS, default=()),
         "charts": Key(Flag(), default=True),
+        "backtest": Key(Text(doc="a backtest directory (attrition backtest -o DIR)"),
+                        default=None),
     }
 )  # fmt: skip
 

@@ -317,7 +317,8 @@ class _Parser:
             t.get("thresholds", ()), "outputs.thresholds", self.fail, series
         )
         charts = self.get(keys.OUTPUTS, t, "charts", "outputs")
-        return OutputsConfig(quantiles, thresholds, charts)
+        backtest = self.get(keys.OUTPUTS, t, "backtest", "outputs")
+        return OutputsConfig(quantiles, thresholds, charts, backtest)
 
 
 def _window(start: date, end: date | None) -> str:
