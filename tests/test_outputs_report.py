@@ -227,3 +227,22 @@ def test_a_bad_backtest_dir_is_refused_before_any_work(tmp_path: Path, make: str
     assert line.startswith(f"Error: {DEMO}: --backtest: {root} ")
     assert line.endswith("expected a directory written by attrition backtest")
     assert not (tmp_path / "o").exists() or os.listdir(tmp_path / "o") == []
+
+
+def test_the_scenario_file_can_name_its_backtest_relative_to_itself(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    sf = pipeline.prepare(DEMO).scenario_file
+    _backtest_dir(tmp_path, [model_entry(sf)])  # tmp_path/bt
+    text = DEMO.read_text(encoding="utf-8").replace("[outputs]\n", '[outputs]\nbacktest = "bt"\n')
+    scenario = tmp_path / "demo.toml"
+    scenario.write_text(text, encoding="utf-8")
+    args = ["run", str(scenario), "-o", str(tmp_path / "o"), "--paths", "50", "--no-charts", "-q"]
+    got = CliRunner().invoke(cli, args)
+    assert got.exit_code == 0, got.output
+    page = (tmp_path / "o" / "demo" / "report.html").read_text(encoding="utf-8")
+    assert f"90 days ahead; {tmp_path / 'bt'}), its 80% bands held" in page
+    scenario.write_text(text.replace('backtest = "bt"', 'backtest = "nowhere"'), encoding="utf-8")
+    got = CliRunner().invoke(cli, [*args[:3], str(tmp_path / "o2"), *args[4:]])
+    assert got.exit_code == 2
+    assert got.output.startswith(f"Error: {scenario}: outputs.backtest: {tmp_path / 'nowhere'} ")
