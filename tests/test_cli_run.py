@@ -120,16 +120,24 @@ def test_contrast_ranges_that_straddle_zero_say_both_words() -> None:
             vs_reference_median=-40.0,
             vs_reference_lo80=-90.0,
             vs_reference_hi80=25.0,
-        ),  # fmt: skip
+        ),
         _row(
             scenario="c",
             reference=False,
             vs_reference_median=-40.0,
             vs_reference_lo80=-90.0,
             vs_reference_hi80=-5.0,
-        ),  # fmt: skip
+        ),
+        _row(
+            scenario="d",
+            reference=False,
+            vs_reference_median=0.0,
+            vs_reference_lo80=0.0,
+            vs_reference_hi80=0.4,
+        ),
     ]
     text = _render_headline(None, pl.DataFrame(rows, schema=HEADLINE_SCHEMA), "x", 0.0)
+    assert "That is the same as a by None on at least 80% of paths." in text
     assert "That is 40 fewer than a by None (same paths; 80% range 90 fewer to 25 more)." in text
     assert "That is 40 fewer than a by None (same paths; 80% range 5 to 90 fewer)." in text
 

@@ -184,7 +184,8 @@ BAD: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
      "scenarios/x.toml: scenario[1].adjust[0].factor.normal: unknown key; "
      "allowed: uniform, lognormal"),
     ("unknown outputs", setin(("outputs",), {"chart": True}),
-     "scenarios/x.toml: outputs.chart: unknown key; allowed: quantiles, thresholds, charts, backtest"),
+     "scenarios/x.toml: outputs.chart: unknown key; allowed: quantiles, thresholds, charts, "
+     "backtest"),
     ("odd key", setin(("run", "a b"), 1),
      'scenarios/x.toml: run."a b": unknown key; allowed: name, seed, paths, horizon, end, as_of'),
     ("run name", setin(("run", "name"), "../etc"),

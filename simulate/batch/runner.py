@@ -187,8 +187,8 @@ def run_batch(
                 _failed(outcomes[i], exc)
                 shutil.rmtree(partial.partial_dir(Path(out), sf.run.name), ignore_errors=True)
                 held.pop(i).close()
-        batch = _Batch(outcomes, prepared, Path(out), samples, force or resume, charts, held)
-        batch.backtest = backtest
+        batch = _Batch(outcomes, prepared, Path(out), samples, force or resume, charts, held,
+                       backtest)  # fmt: skip
         to_run = batch.resume() if resume else list(batch.tasks)
         if on_total is not None:
             on_total(sum(batch.days(t) for t in to_run))
@@ -271,10 +271,10 @@ class _Batch:
         force: bool,
         charts: bool | None,
         held: dict[int, ExitStack],
+        backtest: str | os.PathLike[str] | None = None,
     ) -> None:
         self.outcomes, self.prepared, self.samples = outcomes, prepared, samples
-        self.force, self.charts, self.held = force, charts, held
-        self.backtest: str | os.PathLike[str] | None = None
+        self.force, self.charts, self.held, self.backtest = force, charts, held, backtest
         #: Finished tasks kept on disk for a file not yet written, by file.
         self.kept = dict.fromkeys(prepared, 0)
         self.tasks: list[Task] = []

@@ -105,20 +105,24 @@ def _cross_source_note(result: RunResult) -> str:
     )
 
 
-def _figure(name: str, png: bytes | None, reporter: str) -> str:
+def _figure(png: bytes, alt: str, caption: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{_e(alt)}">'
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
+    )
+
+
+def _fan(name: str, png: bytes | None, reporter: str) -> str:
     if png is None:
         return '<p class="small">No chart: this run was made without charts.</p>'
-    data = base64.b64encode(png).decode("ascii")
     alt = (
         f"Fan chart of {name}: the reported cumulative total and daily figure, then per "
         f"scenario the median and bands of the projections of the figures as reported by "
         f"{reporter}."
     )
-    return (
-        f'<figure><img src="data:image/png;base64,{data}" alt="{_e(alt)}" width="1000">'
-        f"<figcaption>{_e(name)}: reported figures, then the projections under each scenario "
-        "(median and bands).</figcaption></figure>"
-    )
+    caption = f"{name}: reported figures, then the projections under each scenario."
+    return _figure(png, alt, caption)
 
 
 def _series_section(
@@ -127,6 +131,7 @@ def _series_section(
     rows: pl.DataFrame,
     png: bytes | None,
     backtest: Path | None,
+    swept: bytes | None = None,
 ) -> list[str]:
     name = r.series.name
     reference = result.scenario_file.reference.name
@@ -136,7 +141,10 @@ def _series_section(
         f'<h2 id="{_e(name)}">{_e(name)}</h2>',
         f'<p class="lead">{_e(series_sentence(first))}</p>',
     ]
-    out.append(_figure(name, png, r.series.reported_by))
+    out.append(_fan(name, png, r.series.reported_by))
+    if swept is not None:
+        what = f"{name}: how the threshold chances and the total respond to the swept parameter."
+        out.append(_figure(swept, what, what))
     for scenario in scenario_order(reference, by_name):
         css = "scenario reference" if scenario == reference else "scenario"
         out.append(f'<p class="{css}">{_e(scenario_sentences(by_name[scenario], reference))}</p>')
@@ -184,6 +192,7 @@ def report_html(
     charts: Mapping[str, bytes] | None = None,
     *,
     backtest: Path | None = None,
+    sensitivity: Mapping[str, bytes] | None = None,
 ) -> str:
     """The run's report as one self-contained HTML page.
 
@@ -196,8 +205,10 @@ def report_html(
     backtest
         A backtest directory of the same model and series (``attrition backtest``): its 80%
         band coverage of the reported 30- and 90-day totals is reported per series.
+    sensitivity
+        Per series name, its sweep's sensitivity chart (embedded under the fan chart).
     """
-    charts = charts or {}
+    charts, sensitivity = charts or {}, sensitivity or {}
     reporter = result.reported_by
     sf = result.scenario_file
     table = headline(result)
@@ -210,7 +221,8 @@ def report_html(
     ]
     for r in sorted(result.results, key=lambda r: r.series.name):
         rows = table.filter(pl.col("series") == r.series.name)
-        body += _series_section(result, r, rows, charts.get(r.series.name), backtest)
+        name = r.series.name
+        body += _series_section(result, r, rows, charts.get(name), backtest, sensitivity.get(name))
     if not backtest:
         body.append(
             '<p class="small">No backtest was given: <code>attrition backtest</code> measures how '

@@ -223,6 +223,7 @@ def _write_files(
         shutil.copyfile(sf.source, tmp / "scenario.toml")
         files["scenario.toml"] = {}
     pngs: dict[str, bytes] = {}
+    swept_pngs: dict[str, bytes] = {}
     if sf.outputs.charts if charts is None else charts:
         if chart_maker is None:
             from .charts import fan_chart
@@ -243,7 +244,9 @@ def _write_files(
                 if sens is not None:
                     (tmp / f"sensitivity-{r.series.name}.png").write_bytes(sens)
                     files[f"sensitivity-{r.series.name}.png"] = {}
-    page = report_html(result, pngs, backtest=resolve_backtest(sf, backtest))
+                    swept_pngs[r.series.name] = sens
+    page = report_html(result, pngs, backtest=resolve_backtest(sf, backtest),
+                       sensitivity=swept_pngs)  # fmt: skip
     (tmp / "report.html").write_text(page, encoding="utf-8", newline="\n")
     files["report.html"] = {}
     return describe_files(tmp, dict(sorted(files.items())))

@@ -68,6 +68,8 @@ def _vs_reference(row: Row, reference: str) -> str:
     med, lo, hi = (row[f"vs_reference_{k}"] for k in ("median", "lo80", "hi80"))
     if med is None:
         return ""
+    if round(lo) == round(hi) == 0:
+        return f" That is the same as {reference} by {row['through']} on at least 80% of paths."
     if lo >= 0 or hi <= 0:  # one sign: "74,805 to 209,265 more"
         word = "more" if lo >= 0 else "fewer"
         span = f"{count(min(abs(lo), abs(hi)))} to {count(max(abs(lo), abs(hi)))} {word}"
