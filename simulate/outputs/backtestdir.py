@@ -2,8 +2,9 @@
 
 ``scores.csv`` (per origin, series, model, target, horizon and scale), ``summary.csv``
 (:func:`simulate.evaluation.backtest.summarise`), ``pit.csv`` (PIT histogram, 10 bins),
-``reliability.png`` (nominal against empirical coverage per target), ``bands-<series>.png``
-(the reference model's 80% bands of the 30-day totals at every origin against what was reported) and
+``reliability.png`` (nominal against empirical coverage per model and target, one line per
+series), ``bands-<series>.png`` (the reference model's 80% bands of the 30-day totals at every
+origin against what was reported, one panel per window after the origin) and
 ``manifest.json`` (:func:`simulate.outputs.provenance.manifest`). The directory is built beside
 its target, validated (:func:`simulate.outputs.validation.validate_run`) and moved into place
 complete and valid.
@@ -13,12 +14,15 @@ from __future__ import annotations
 
 import json
 import os
+from itertools import product
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from ..data.policy import DataPolicy
 from ..data.reported import ReportedData
@@ -27,7 +31,7 @@ from ..evaluation.backtest import BacktestResult, summarise
 from ..evaluation.scoring import INTERVALS
 from ..evaluation.skill import SKILL_LEVEL, SKILL_RESAMPLES
 from .atomic import building_dir
-from .charts import png_bytes
+from .charts import COLOURS, png_bytes, shade, tint
 from .provenance import data_block, describe_files, manifest
 from .validation import validate_run
 
@@ -92,63 +96,113 @@ def _with_interval(row: dict[str, Any], column: str) -> str:
     return f"{value:5.2f} [{lo:.2f}, {hi:.2f}]"
 
 
-def reliability_chart(summary: pl.DataFrame, reporter: str) -> bytes:
-    """Nominal against empirical coverage of the central intervals, per target and model."""
-    targets = [g for g in TARGET_GROUPS if g in set(summary["group"])]
-    fig = Figure(figsize=(4 * max(len(targets), 1), 4.6), dpi=100)
+def reliability_chart(
+    summary: pl.DataFrame, reporter: str, *, models: tuple[str, ...] = ()
+) -> bytes:
+    """Nominal against empirical coverage of the central intervals, as PNG bytes: one panel
+    per model (rows; `models` first, in their order, then the others, baselines last) and
+    target (columns), one line per series in the series' colour, named in the legend."""
+    return png_bytes(_reliability_figure(summary, reporter, models=models))
+
+
+#: What each target of the reliability chart holds, for its panel's title.
+_TARGET_TITLES = {
+    "daily": "daily: the daily figure, every horizon",
+    "total30": "total30: each 30-day total",
+    "total90": "total90: each 90-day total",
+}
+_BASELINES = ("bootstrap", "naive")
+
+
+def _reliability_figure(
+    summary: pl.DataFrame, reporter: str, *, models: tuple[str, ...] = ()
+) -> Figure:
+    """The reliability chart's figure; see :func:`reliability_chart`."""
+    targets = [g for g in TARGET_GROUPS if g in set(summary["group"])] or ["daily"]
+    present = set(summary["model"])
+    rows = [m for m in models if m in present]
+    rows += sorted(present - set(rows), key=lambda m: (m in _BASELINES, m))
+    rows = rows or ["none"]
+    series = sorted(set(summary["series"]))
+    colour = {name: COLOURS[i % len(COLOURS)] for i, name in enumerate(series)}
     nominal = np.array(INTERVALS)
-    all_models = sorted(set(summary["model"]))
-    for i, target in enumerate(targets):
-        ax = fig.add_subplot(1, len(targets), i + 1)
+    fig = Figure(figsize=(4.0 * len(targets), 1.3 + 2.5 * len(rows)), dpi=100)
+    axes = fig.subplots(len(rows), len(targets), sharex=True, sharey=True, squeeze=False)
+    for (r, model), (c, target) in product(enumerate(rows), enumerate(targets)):
+        ax = axes[r][c]
         ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
-        part = summary.filter(pl.col("group") == target)
-        for model in sorted(set(part["model"])):
-            rows = part.filter(pl.col("model") == model)
-            cov = rows.select("cov50", "cov80", "cov95").to_numpy()
-            for k, series_cov in enumerate(cov):
-                ax.plot(nominal, series_cov, marker="o", markersize=3, linewidth=0.8,
-                        label=model if k == 0 else None,
-                        color=f"C{all_models.index(model)}")  # fmt: skip
-        ax.set_title(target, fontsize=10)
+        part = summary.filter((pl.col("group") == target) & (pl.col("model") == model))
+        for row in part.sort("series").iter_rows(named=True):
+            cov = [row["cov50"], row["cov80"], row["cov95"]]
+            ax.plot(nominal, cov, marker="o", markersize=3.5, linewidth=1.2,
+                    color=colour[row["series"]], label=row["series"])  # fmt: skip
+        if r == 0:
+            ax.set_title(_TARGET_TITLES.get(target, target), fontsize=9)
+        if c == 0:
+            ax.set_ylabel(f"{model}\nshare of reported figures inside", fontsize=8)
+        if r == len(rows) - 1:
+            ax.set_xlabel("nominal coverage of the central band", fontsize=8)
         ax.set_xlim(0.4, 1)
-        ax.set_ylim(0, 1)
-        ax.set_xlabel("nominal coverage")
-        if i == 0:
-            ax.set_ylabel("share of reported figures inside")
-            ax.legend(fontsize=7, loc="upper left")
+        ax.set_ylim(-0.02, 1.02)
+        ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
-    fig.suptitle(f"Backtest coverage, one line per series: figures as reported by {reporter}",
-                 fontsize=9)  # fmt: skip
-    fig.subplots_adjust(left=0.07, right=0.98, top=0.85, bottom=0.14, wspace=0.25)
-    return png_bytes(fig)
+    handles = [Line2D([], [], color=colour[n], marker="o", markersize=3.5) for n in series]
+    handles.append(Line2D([], [], color="grey", linestyle=":"))
+    fig.legend(handles, [*series, "perfect calibration"], loc="upper center", ncol=len(handles),
+               bbox_to_anchor=(0.5, 1 - 0.55 / fig.get_figheight()), fontsize=8,
+               frameon=False, title="one line per series", title_fontsize=8)  # fmt: skip
+    fig.suptitle(f"Backtest coverage per model (rows) and target (columns): figures as reported "
+                 f"by {reporter}", fontsize=9, y=1 - 0.1 / fig.get_figheight())  # fmt: skip
+    fig.subplots_adjust(left=0.08, right=0.98, top=1 - 1.15 / fig.get_figheight(),
+                        bottom=0.6 / fig.get_figheight(), wspace=0.08, hspace=0.12)  # fmt: skip
+    return fig
 
 
 def bands_chart(result: BacktestResult, series: str, model: str) -> bytes:
-    """The model's 80% bands of the 30-day totals at every origin against what was reported."""
+    """The model's 80% bands of the 30-day totals from every origin against what was reported,
+    as PNG bytes: one panel per window after the origin (days 1-30, 31-60, ...)."""
+    return png_bytes(_bands_figure(result, series, model))
+
+
+def _bands_figure(result: BacktestResult, series: str, model: str) -> Figure:
+    """The bands chart's figure; see :func:`bands_chart`."""
     rows = result.scores.filter(
         (pl.col("series") == series) & (pl.col("model") == model)
         & (pl.col("target") == "total30") & (pl.col("scale") == "natural")
     ).sort("origin", "horizon")  # fmt: skip
-    fig = Figure(figsize=(10, 4.5), dpi=100)
-    ax = fig.add_subplot(1, 1, 1)
-    for r in rows.iter_rows(named=True):
-        start = r["origin"] + np.timedelta64(int(r["horizon"]) - 30, "D")
-        end = r["origin"] + np.timedelta64(int(r["horizon"]), "D")
-        inside = r["lo80"] <= r["observed"] <= r["hi80"]
-        ax.fill_between([start, end], r["lo80"] / 30, r["hi80"] / 30, color="C0", alpha=0.25,
-                        linewidth=0)  # fmt: skip
-        ax.plot([start, end], [r["median"] / 30] * 2, color="C0", linewidth=0.8)
-        ax.plot([start, end], [r["observed"] / 30] * 2, color="black" if inside else "C3",
-                linewidth=1.5)  # fmt: skip
-    ax.set_ylabel("daily average over 30 days (as reported)")
-    ax.set_title(
-        f"{series}: {model} 80% bands of 30-day totals from each origin (blue) and what was "
-        f"reported (black inside, red outside)\nfigures as reported by {result.reported_by}",
-        fontsize=8,
-    )  # fmt: skip
-    ax.grid(alpha=0.3)
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.1)
-    return png_bytes(fig)
+    horizons = sorted(set(rows["horizon"])) or [30]
+    fig = Figure(figsize=(10, 1.3 + 1.9 * len(horizons)), dpi=100)
+    axes = fig.subplots(len(horizons), 1, sharex=True, sharey=True, squeeze=False)[:, 0]
+    band, median = tint(COLOURS[0], 0.55), shade(COLOURS[0], 0.35)
+    for ax, h in zip(axes, horizons, strict=True):
+        for r in rows.filter(pl.col("horizon") == h).iter_rows(named=True):
+            start = r["origin"] + np.timedelta64(int(h) - 30, "D")
+            end = r["origin"] + np.timedelta64(int(h), "D")
+            inside = r["lo80"] <= r["observed"] <= r["hi80"]
+            # opaque: where windows of consecutive origins overlap, the later one is on top
+            ax.fill_between([start, end], r["lo80"] / 30, r["hi80"] / 30, color=band,
+                            linewidth=0)  # fmt: skip
+            ax.plot([start, end], [r["median"] / 30] * 2, color=median, linewidth=1)
+            ax.plot([start, end], [r["observed"] / 30] * 2, color="black" if inside else "C3",
+                    linewidth=1.8)  # fmt: skip
+        ax.set_title(f"days {int(h) - 29}-{int(h)} after the origin", loc="left", fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3)
+    handles = [Patch(color=band), Line2D([], [], color=median),
+               Line2D([], [], color="black", linewidth=1.8),
+               Line2D([], [], color="C3", linewidth=1.8)]  # fmt: skip
+    labels = [f"{model}: 80% band", f"{model}: median", "reported, inside the band",
+              "reported, outside the band"]  # fmt: skip
+    height = fig.get_figheight()
+    fig.legend(handles, labels, loc="upper center", ncol=4, fontsize=8, frameon=False,
+               bbox_to_anchor=(0.5, 1 - 0.5 / height))  # fmt: skip
+    fig.suptitle(f"{series}: daily average of each 30-day total, projected from every origin and "
+                 f"as reported by {result.reported_by}", fontsize=9,
+                 y=1 - 0.1 / height)  # fmt: skip
+    fig.supylabel("daily average over 30 days (as reported)", fontsize=9)
+    fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.9 / height, bottom=0.4 / height,
+                        hspace=0.22)  # fmt: skip
+    return fig
 
 
 def write_backtest(
@@ -205,7 +259,8 @@ def write_backtest(
             frame.write_csv(tmp / name, null_value="NA", date_format="%Y-%m-%d")
         pngs: list[str] = []
         if charts:
-            (tmp / "reliability.png").write_bytes(reliability_chart(summary, result.reported_by))
+            png = reliability_chart(summary, result.reported_by, models=(reference_model,))
+            (tmp / "reliability.png").write_bytes(png)
             pngs.append("reliability.png")
             for s in result.series:
                 name = f"bands-{s}.png"

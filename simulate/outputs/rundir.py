@@ -229,9 +229,14 @@ def _write_files(
             from .charts import fan_chart
 
             chart_maker = fan_chart
+        from .charts import reported_after
+
         for r in sorted(result.results, key=lambda r: r.series.name):
             name = f"chart-{r.series.name}.png"
-            png = chart_maker(r, reference=sf.reference.name, title_run=sf.run.name)
+            # a look-back run (run.as_of) also draws what was reported after its origin
+            after = reported_after(result.prepared.data, r.series.name, r.model.origin)
+            png = chart_maker(r, reference=sf.reference.name, title_run=sf.run.name,
+                              reported_after=after)  # fmt: skip
             (tmp / name).write_bytes(png)
             files[name] = {}
             pngs[r.series.name] = png
