@@ -317,7 +317,8 @@ class _Parser:
             t.get("thresholds", ()), "outputs.thresholds", self.fail, series
         )
         charts = self.get(keys.OUTPUTS, t, "charts", "outputs")
-        return OutputsConfig(quantiles, thresholds, charts)
+        fmt = self.get(keys.OUTPUTS, t, "format", "outputs")
+        return OutputsConfig(quantiles, thresholds, charts, fmt)
 
 
 def _window(start: date, end: date | None) -> str:
