@@ -358,15 +358,17 @@ def test_backtest_into_an_unwritable_folder_fails_before_fitting(
 # --- full destinations ---------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_a_full_disk_keeps_the_previous_run_and_leaves_nothing_behind(
-    full: Path, tmp_path: Path
+    full: Path, tmp_path: Path, fmt: str
 ) -> None:
     scenario = _tiny(tmp_path)
     out = full / "runs"
-    assert _invoke("run", scenario, "--out", out, "--no-charts", "-q").exit_code == 0
+    args = ("--out", out, "--no-charts", "-q", "--format", fmt)
+    assert _invoke("run", scenario, *args).exit_code == 0
     before = {p.name: p.read_bytes() for p in (out / "tiny").iterdir()}
     _fill(full)
-    result = _invoke("run", scenario, "--out", out, "--no-charts", "-q", "--force", "--seed", "7")
+    result = _invoke("run", scenario, *args, "--force", "--seed", "7")
     assert result.exit_code == 1
     line = _one_error_line(result.stderr)
     assert line.startswith(f"Error: {scenario}: {out / 'tiny'}")

@@ -366,6 +366,10 @@ def test_resume_with_samples_writes_the_samples(tmp_path: Path) -> None:
         (["--seed", "4"], "the seed differs (run: 3, now: 4)"),
         (["--paths", "130"], "the paths differ (run: 120, now: 130)"),
         (["--charts"], "charts are wanted and the run has none"),
+        (
+            ["--no-charts", "--format", "parquet"],
+            "the tables are csv files and parquet files are wanted",
+        ),
         ([], "the run was written by attrition"),
     ],
 )

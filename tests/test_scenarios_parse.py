@@ -77,6 +77,7 @@ def test_example_parses_to_expected_objects() -> None:
     assert f.outputs.quantiles == HUB_QUANTILES
     assert len(HUB_QUANTILES) == 23
     assert f.outputs.charts is True
+    assert f.outputs.format == "csv"  # the default
     draws = factor_draw_spec(f.scenarios[1]) + factor_draw_spec(f.scenarios[2])
     assert [(d.name, d.distribution, dict(d.parameters)) for d in draws] == [
         ("adjust[0].factor", "uniform", {"lo": 1.2, "hi": 1.4}),
@@ -185,7 +186,7 @@ BAD: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
      "allowed: uniform, lognormal"),
     ("unknown outputs", setin(("outputs",), {"chart": True}),
      "scenarios/x.toml: outputs.chart: unknown key; allowed: quantiles, thresholds, charts, "
-     "backtest"),
+     "format, backtest"),
     ("odd key", setin(("run", "a b"), 1),
      'scenarios/x.toml: run."a b": unknown key; allowed: name, seed, paths, horizon, end, as_of'),
     ("run name", setin(("run", "name"), "../etc"),
@@ -323,6 +324,10 @@ BAD: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
      "2 follows 3"),
     ("charts", setin(("outputs",), {"charts": "yes"}),
      "scenarios/x.toml: outputs.charts: must be true or false, got 'yes'"),
+    ("format", setin(("outputs",), {"format": "xlsx"}),
+     "scenarios/x.toml: outputs.format: must be one of 'csv', 'parquet', got 'xlsx'"),
+    ("format case", setin(("outputs",), {"format": "Parquet"}),
+     "scenarios/x.toml: outputs.format: must be one of 'csv', 'parquet', got 'Parquet'"),
     ("huge", setin((*A1, 0, "factor"), 10**400),
      "scenarios/x.toml: scenario[1].adjust[0].factor: must be a finite number, "
      "got a 401-digit number"),
@@ -395,7 +400,7 @@ KEYS = st.sampled_from(
     ["run", "data", "model", "scenario", "outputs", "name", "seed", "paths", "horizon", "end",
      "as_of", "source", "series", "kind", "window", "options", "adjust", "type", "factor",
      "start", "uniform", "lognormal", "median", "sd_log", "reference", "quantiles",
-     "thresholds", "charts", "residual", "days", "extra", "from", "to", "half_life",
+     "thresholds", "charts", "format", "residual", "days", "extra", "from", "to", "half_life",
      "breakdown_per_day", "gaps", "k", "multiply", "ceasefire"]
 ) | st.text(max_size=5)  # fmt: skip
 
@@ -444,7 +449,12 @@ def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 _EXAMPLE_DOC = {
     **base(),
-    "outputs": {"quantiles": [0.1, 0.5, 0.9], "thresholds": [10], "charts": False},
+    "outputs": {
+        "quantiles": [0.1, 0.5, 0.9],
+        "thresholds": [10],
+        "charts": False,
+        "format": "parquet",
+    },
 }
 _EXAMPLE_DOC["scenario"][1]["adjust"] = [
     {"type": "ramp", "from": {"uniform": [1, 2]}, "to": 1, "start": D, "end": date(2026, 5, 1)},

@@ -42,7 +42,8 @@ FULL: dict[str, Any] = {
             {"type": "surge", "start": D, "days": 10, "extra": 0.5},
         ]},
     ],
-    "outputs": {"quantiles": [0.1, 0.5, 0.9], "thresholds": [10, 20], "charts": False},
+    "outputs": {"quantiles": [0.1, 0.5, 0.9], "thresholds": [10, 20], "charts": False,
+                "format": "parquet"},
     "sweep": [{"scenario": "x", "set": "adjust[2].half_life", "values": [10, 20]}],
 }  # fmt: skip
 SCHEMA = scenario_json_schema()

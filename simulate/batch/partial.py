@@ -26,6 +26,7 @@ from ..about import __version__
 from ..outputs.atomic import atomic_write
 from ..outputs.validation import MANIFEST, validate_run
 from ..pipeline import Prepared, SeriesResult
+from ..scenarios import TableFormat
 from . import keep
 from .executors import Task
 
@@ -109,11 +110,18 @@ def unused(folder: Path, used: Iterable[str]) -> int:
     return len(stems - taken)
 
 
-def stale(target: Path, p: Prepared, samples: int, charts: bool | None) -> str | None:
+def stale(
+    target: Path,
+    p: Prepared,
+    samples: int,
+    charts: bool | None,
+    table_format: TableFormat | None = None,
+) -> str | None:
     """Why run directory `target` must be made again for these inputs: ``None`` when it is a
     valid run of exactly the prepared file (scenario file, seed, paths, samples, data files
-    by SHA-256, tool version, charts), ``""`` when there is none, else the reason in words
-    (``"data changed since the run was written"``)."""
+    by SHA-256, tool version, charts, table format), ``""`` when there is none, else the
+    reason in words (``"data changed since the run was written"``). `charts` and
+    `table_format` override the file's ``outputs.charts`` and ``outputs.format``."""
     if not target.exists():
         return ""
     if not (target / MANIFEST).is_file() or validate_run(target):
@@ -124,11 +132,14 @@ def stale(target: Path, p: Prepared, samples: int, charts: bool | None) -> str |
         data = m["data"]
         files = [f["sha256"] for f in data["files"]] if isinstance(data, dict) else None
         written_by = m["versions"]["attrition"]
+        # a manifest without run.format was written before there was a choice: CSV
+        had_format = m["run"].get("format", "csv")
         had_charts = any(str(name).endswith(".png") for name in m["outputs"])
         sha = m["scenario_file"]["sha256"]
     except (ValueError, KeyError, TypeError):
         return "the run directory's manifest.json is not one this version reads"
     want_charts = p.scenario_file.outputs.charts if charts is None else charts
+    want_format = p.scenario_file.outputs.format if table_format is None else table_format
     checks = (
         (sha == p.scenario_sha256, "the scenario file changed since the run was written"),
         (seed == p.seed, f"the seed differs (run: {seed}, now: {p.seed})"),
@@ -140,5 +151,7 @@ def stale(target: Path, p: Prepared, samples: int, charts: bool | None) -> str |
         (had_charts == bool(want_charts),
          f"charts are {'wanted' if want_charts else 'not wanted'} and the run has "
          f"{'none' if not had_charts else 'some'}"),
+        (had_format == want_format,
+         f"the tables are {had_format} files and {want_format} files are wanted"),
     )  # fmt: skip
     return next((why for ok, why in checks if not ok), None)

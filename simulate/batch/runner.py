@@ -23,7 +23,7 @@ from ..outputs.atomic import reserve
 from ..outputs.backtestnote import resolve_backtest
 from ..outputs.rundir import write_run
 from ..pipeline import Prepared, RunResult, SeriesResult, check_size, merge_results, prepare
-from ..scenarios import ScenarioFile, load_scenario_file
+from ..scenarios import ScenarioFile, TableFormat, load_scenario_file
 from ..summaries import headline
 from . import partial
 from .executors import CHUNK, Task, run_tasks
@@ -104,6 +104,7 @@ def run_batch(
     resume: bool = False,
     charts: bool | None = None,
     backtest: str | os.PathLike[str] | None = None,
+    table_format: TableFormat | None = None,
     cache: str | os.PathLike[str] | None = None,
     executor: str = "local",
     scheduler: str | None = None,
@@ -128,14 +129,17 @@ def run_batch(
         Replace existing run directories.
     resume
         Skip files whose run directory is already complete and current: valid, and made from
-        the same scenario file and data files (SHA-256), seed, paths, samples, charts and
-        tool version (:func:`.partial.stale`); redo the others, taking back the results kept
-        from an interrupted run that match exactly (:mod:`.partial`).
+        the same scenario file and data files (SHA-256), seed, paths, samples, charts, table
+        format and tool version (:func:`.partial.stale`); redo the others, taking back the
+        results kept from an interrupted run that match exactly (:mod:`.partial`).
     charts
         Override the files' ``outputs.charts``.
     backtest
         A backtest directory for every file's ``report.html`` (overrides ``outputs.backtest``);
         checked before any work.
+    table_format
+        ``csv`` or ``parquet``: override the files' ``outputs.format`` (how the run
+        directory's tables are written).
     executor, scheduler
         ``local`` (worker processes) or ``dask``: tasks go to the Dask distributed scheduler at
         `scheduler` (e.g. ``tcp://127.0.0.1:8786``; ``None``: a local cluster of `jobs`
@@ -188,7 +192,7 @@ def run_batch(
                 shutil.rmtree(partial.partial_dir(Path(out), sf.run.name), ignore_errors=True)
                 held.pop(i).close()
         batch = _Batch(outcomes, prepared, Path(out), samples, force or resume, charts, held,
-                       backtest)  # fmt: skip
+                       backtest, table_format)  # fmt: skip
         to_run = batch.resume() if resume else list(batch.tasks)
         if on_total is not None:
             on_total(sum(batch.days(t) for t in to_run))
@@ -272,9 +276,11 @@ class _Batch:
         charts: bool | None,
         held: dict[int, ExitStack],
         backtest: str | os.PathLike[str] | None = None,
+        table_format: TableFormat | None = None,
     ) -> None:
         self.outcomes, self.prepared, self.samples = outcomes, prepared, samples
         self.force, self.charts, self.held, self.backtest = force, charts, held, backtest
+        self.table_format = table_format
         #: Finished tasks kept on disk for a file not yet written, by file.
         self.kept = dict.fromkeys(prepared, 0)
         self.tasks: list[Task] = []
@@ -299,7 +305,7 @@ class _Batch:
         for i, p in self.prepared.items():
             o = self.outcomes[i]
             assert o.run_dir is not None
-            why = partial.stale(o.run_dir, p, self.samples, self.charts)
+            why = partial.stale(o.run_dir, p, self.samples, self.charts, self.table_format)
             o.skipped, o.redone = why is None, why or None
             if o.skipped:  # left as it is: let go of its folder
                 self._release(i)
@@ -358,7 +364,7 @@ class _Batch:
         try:
             assert o.run_dir is not None
             write_run(result, o.run_dir, force=self.force, charts=self.charts,
-                      backtest=self.backtest)  # fmt: skip
+                      backtest=self.backtest, table_format=self.table_format)  # fmt: skip
         except AttritionError as exc:
             self._failed(i, exc)
             return

@@ -97,9 +97,10 @@ def compare_cmd(
 ) -> None:
     """Compare run directories (or result files) A and B.
 
-    Tables (CSV, Parquet) are aligned on their key columns and compared value by value within
-    the tolerance; manifest.json on its meaningful fields (not timings, versions, platform or
-    paths); charts and other files byte for byte. A file only one side has is a difference.
+    Tables (CSV, Parquet; a table A holds as .csv and B as .parquet is one table) are aligned
+    on their key columns and compared value by value within the tolerance; manifest.json on
+    its meaningful fields (not timings, versions, platform or paths); charts and other files
+    byte for byte. A file only one side has is a difference.
 
     Two run directories made on different numerical platforms (their manifests' CPU, BLAS
     kernel or library versions differ) are compared with the cross-platform tolerance, which
@@ -219,7 +220,8 @@ def _render_file(f: FileComparison) -> list[str]:
     if f.status == "only_in_b":
         return [f"{f.name}: only in B"]
     if f.kind == "table" and f.table is not None:
-        return _render_table_diff(f.name, f.table)
+        name = f.name if f.name_b is None else f"{f.name} vs {f.name_b}"
+        return _render_table_diff(name, f.table)
     if f.kind == "manifest":
         if not f.fields:
             return [f"{f.name}: same (timings, versions, platform and paths ignored)"]
@@ -281,6 +283,8 @@ def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
 
 def _file_doc(f: FileComparison) -> dict[str, Any]:
     doc: dict[str, Any] = {"name": f.name, "kind": f.kind, "status": f.status}
+    if f.name_b is not None:
+        doc["name_b"] = f.name_b
     d = f.table
     if d is not None:
         doc.update(

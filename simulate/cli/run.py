@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import polars as pl
 
+from ..scenarios import TABLE_FORMATS
 from .exits import Command
 from .options import CACHE_HELP, ProgressBar, shown
 
@@ -37,6 +38,9 @@ __all__ = ["run_cmd"]
               help="Also write N joint trajectories per scenario and series.")  # fmt: skip
 @click.option("--charts/--no-charts", default=None,
               help="Override the files' outputs.charts (fan chart PNG per series).")  # fmt: skip
+@click.option("--format", "table_format", type=click.Choice(TABLE_FORMATS), default=None,
+              help="Write the tables as .csv or .parquet files (default: the files' "
+              "outputs.format, else csv).")  # fmt: skip
 @click.option("--backtest", type=click.Path(file_okay=False, exists=False), default=None,
               metavar="DIR", help="A backtest directory (attrition backtest -o DIR) of the same "
               "model and series: report.html says how often its 80% bands held the reported "
@@ -44,8 +48,8 @@ __all__ = ["run_cmd"]
 @click.option("--force", is_flag=True, help="Replace existing run directories.")
 @click.option("--resume", is_flag=True,
               help="Skip files whose run directory is complete and current (same scenario "
-              "and data files, seed, paths, samples, charts, version); redo the others, "
-              "reusing the tasks an interrupted run finished.")  # fmt: skip
+              "and data files, seed, paths, samples, charts, format, version); redo the "
+              "others, reusing the tasks an interrupted run finished.")  # fmt: skip
 @shown("--executor", type=click.Choice(["local", "dask"]), default="local",
        help="Local worker processes, or a Dask cluster.")  # fmt: skip
 @click.option("--scheduler", default=None, metavar="ADDRESS",
@@ -57,10 +61,11 @@ def run_cmd(files: tuple[str, ...], quiet: bool, **kw: Any) -> None:
     """Run scenario files (or directories of them) and write one run directory each.
 
     Every file is validated before any work. A run directory holds projections.csv,
-    contrasts.csv, summary.csv, fit.csv, [samples.parquet], chart-<series>.png,
-    chart-data-<series>.csv, report.html, scenario.toml and manifest.json; it is validated
-    before it is moved into place. A failing file is reported and the others still run; the
-    exit code is then non-zero (2: invalid file or existing output, 1: data or model failure).
+    contrasts.csv, summary.csv, fit.csv (.parquet with --format parquet), [samples.parquet],
+    chart-<series>.png, chart-data-<series>.csv, report.html, scenario.toml and
+    manifest.json; it is validated before it is moved into place. A failing file is reported
+    and the others still run; the exit code is then non-zero (2: invalid file or existing
+    output, 1: data or model failure).
     """
     from ..batch import run_batch
 

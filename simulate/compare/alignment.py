@@ -108,7 +108,11 @@ def key_columns(
 
 
 def _common_keys(a: pl.DataFrame, b: pl.DataFrame, labels: Sequence[str]) -> list[str]:
-    ka, kb = default_keys(a), default_keys(b)
+    da, db = default_keys(a), default_keys(b)
+    # A column with no value at all in a CSV file is read as text, so it looks like a key; it
+    # has the type of the other side's column (a Parquet file's, or a CSV's with values).
+    ka = [k for k in da if k in db or not (_is_all_null(a, k) and k in b.columns)]
+    kb = [k for k in db if k in da or not (_is_all_null(b, k) and k in a.columns)]
     if set(ka) == set(kb):
         return ka
     only_a = [k for k in ka if k not in kb]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,7 +85,11 @@ def _flatten(
 
 
 def manifest_differences(
-    a: dict[str, Any], b: dict[str, Any], *, compared_files: Iterable[str] = ()
+    a: dict[str, Any],
+    b: dict[str, Any],
+    *,
+    compared_files: Iterable[str] = (),
+    renamed: Mapping[str, str] | None = None,
 ) -> tuple[FieldDiff, ...]:
     """The meaningful fields in which two run manifests differ, by JSON path.
 
@@ -93,7 +97,9 @@ def manifest_differences(
     ``retrieved_at`` (where and when, not what), and the ``sha256`` and ``bytes`` of
     ``outputs`` entries for `compared_files` (files compared themselves, so their checksums
     would only repeat that comparison). A number equals the same number of another type
-    (``1`` and ``1.0``).
+    (``1`` and ``1.0``). `renamed` maps B's tables held in the other format to A's names
+    (``projections.parquet`` to ``projections.csv``): B's ``outputs`` entries are compared
+    under A's names, and ``run.format`` is not compared (the tables were compared themselves).
 
     Examples
     --------
@@ -103,6 +109,11 @@ def manifest_differences(
     ['run.seed: 1 -> 2']
     """
     files = set(compared_files)
+    if renamed:
+        a, b = _without_format(a), _without_format(b)
+        outputs = b.get("outputs")
+        if isinstance(outputs, dict):
+            b["outputs"] = {renamed.get(k, k): v for k, v in outputs.items()}
 
     def keep(raw: tuple[str, ...]) -> bool:
         if not raw:
@@ -124,3 +135,11 @@ def manifest_differences(
                 continue
             out.append(FieldDiff(p, va, vb))
     return tuple(out)
+
+
+def _without_format(doc: dict[str, Any]) -> dict[str, Any]:
+    """A shallow copy of manifest `doc` without ``run.format``."""
+    out = dict(doc)
+    if isinstance(out.get("run"), dict):
+        out["run"] = {k: v for k, v in out["run"].items() if k != "format"}
+    return out

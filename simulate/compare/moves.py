@@ -3,7 +3,7 @@
 ``attrition compare A B --summary`` answers it for two runs of the same scenario file made on
 different days: :func:`projection_moves` aligns their ``projections.csv`` on the date each
 figure is for (not the horizon, which shifts with the origin) and :func:`render_move` says
-one row of it in a sentence. Only ``projections.csv`` is read.
+one row of it in a sentence. Only ``projections.csv`` (or ``projections.parquet``) is read.
 """
 
 from __future__ import annotations
@@ -25,9 +25,12 @@ _MOVE_KEYS = ["scenario_id", "target", "target_end_date"]
 def _projections(path: Path) -> pl.DataFrame:
     """Quantiles 0.1, 0.5 and 0.9 of a run's projections, one row per scenario, target, date."""
     if path.is_dir():
-        path = path / "projections.csv"
-        if not path.is_file():
-            raise CompareError(f"{path}: missing; --summary needs the runs' projections.csv")
+        found = [p for p in (path / "projections.csv", path / "projections.parquet") if p.is_file()]
+        if len(found) != 1:
+            what = "holds both" if found else "has neither"
+            raise CompareError(f"{path}: {what} projections.csv and projections.parquet; "
+                               "--summary needs the run's projections in one format")  # fmt: skip
+        path = found[0]
     elif not path.exists():
         raise CompareError(f"{path}: no such file or directory")
     frame = read_table(path)

@@ -4,7 +4,9 @@
 compared by its kind: tables value by value (:mod:`simulate.compare.tables`),
 ``manifest.json`` on its meaningful fields (:mod:`simulate.compare.manifests`), anything else
 (charts, the scenario file's copy) by SHA-256 (:mod:`simulate.compare.files`); a file only
-one side has is a difference.
+one side has is a difference. A table one side holds as ``.csv`` and the other as
+``.parquet`` only (a CSV run against a Parquet run) is one table, compared value by value; the
+format alone is no difference.
 
 Two run directories whose manifests record different numerical platforms (another CPU, BLAS
 kernel or library build; :mod:`simulate.fingerprint`) are compared with the cross-platform
@@ -16,8 +18,9 @@ step for a quantile; ``1 / paths`` for a probability), at most half of 1% of the
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -51,7 +54,8 @@ class FileComparison:
 
     ``kind`` says how it was compared: ``table`` (CSV or Parquet, value by value, see
     :attr:`table`), ``manifest`` (meaningful fields, see :attr:`fields`) or ``bytes`` (SHA-256:
-    charts, the scenario file's copy, anything else).
+    charts, the scenario file's copy, anything else). ``name_b`` is B's file when B holds the
+    table in the other format (``projections.parquet`` against A's ``projections.csv``).
     """
 
     name: str
@@ -59,6 +63,7 @@ class FileComparison:
     status: Status
     table: TableDiff | None = None
     fields: tuple[FieldDiff, ...] = ()
+    name_b: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,6 +103,8 @@ class _Rules:
     top: int
     tolerance: CrossPlatform | None = None
     compared_files: frozenset[str] = frozenset()
+    #: B's tables held in the other format than A's, by B's name: A's name.
+    renamed: dict[str, str] = field(default_factory=dict)
 
 
 def _kind(name: str) -> Kind:
@@ -127,7 +134,10 @@ def _compare_file(
         return FileComparison(name, kind, "same" if diff.same else "differs", table=diff)
     if kind == "manifest":
         fields = manifest_differences(
-            read_manifest(pa), read_manifest(pb), compared_files=rules.compared_files
+            read_manifest(pa),
+            read_manifest(pb),
+            compared_files=rules.compared_files,
+            renamed=rules.renamed,
         )
         return FileComparison(name, kind, "differs" if fields else "same", fields=fields)
     return FileComparison(name, kind, "same" if same_bytes(pa, pb) else "differs")
@@ -151,8 +161,10 @@ def compare_runs(
     subdirectories) -- tables value by value, ``manifest.json`` on its meaningful fields
     (:func:`~simulate.compare.manifests.manifest_differences`), charts and the scenario
     file's copy by SHA-256 (a chart that differs counts as a difference); a file only one
-    side has is a difference. Where a run directory's manifest lists a table's row count, the
-    table must have that many rows.
+    side has is a difference. A table that A holds only as ``.csv`` and B only as ``.parquet``
+    (or the reverse) is compared as one table (:attr:`FileComparison.name_b`), and the
+    manifests' ``run.format`` and names of its file are then not differences. Where a run
+    directory's manifest lists a table's row count, the table must have that many rows.
 
     Parameters
     ----------
@@ -185,6 +197,8 @@ def compare_runs(
     in_a, in_b = run_files(pa), run_files(pb)
     if not in_a and not in_b:
         raise CompareError(f"cannot compare {pa} and {pb}: neither directory holds a file")
+    renamed = _other_format(in_a - in_b, in_b - in_a)  # B's name: A's name
+    in_b = (in_b - set(renamed)) | set(renamed.values())  # B's tables by A's names
     both = in_a & in_b
     man_a = read_manifest(pa / MANIFEST) if MANIFEST in in_a else None
     man_b = read_manifest(pb / MANIFEST) if MANIFEST in in_b else None
@@ -192,7 +206,8 @@ def compare_runs(
     cross: CrossPlatform | None = None
     if platform_differs and across_platforms and rtol == DEFAULT_RTOL and atol == DEFAULT_ATOL:
         cross = from_manifests(man_a, man_b)
-    rules = _Rules(keys, rtol, atol, top, cross, frozenset(both - {MANIFEST}))
+    rules = _Rules(keys, rtol, atol, top, cross, frozenset(both - {MANIFEST}), renamed)
+    name_b = {a: b for b, a in renamed.items()}
     files: list[FileComparison] = []
     for name in sorted(in_a | in_b):
         if name not in both:
@@ -201,6 +216,20 @@ def compare_runs(
                 kind = "manifest"  # another .json only one side has counts as bytes
             files.append(FileComparison(name, kind, "only_in_a" if name in in_a else "only_in_b"))
             continue
-        rows = (listed_rows(man_a, name), listed_rows(man_b, name))
-        files.append(_compare_file(pa / name, pb / name, name, rules, rows))
+        nb = name_b.get(name, name)
+        rows = (listed_rows(man_a, name), listed_rows(man_b, nb))
+        compared = _compare_file(pa / name, pb / nb, name, rules, rows)
+        files.append(dataclasses.replace(compared, name_b=name_b.get(name)))
     return Comparison(pa, pb, rtol, atol, tuple(files), platform_differs, cross)
+
+
+def _other_format(only_a: set[str], only_b: set[str]) -> dict[str, str]:
+    """B's tables that A holds in the other format only (``x.parquet`` against ``x.csv``, or
+    the reverse), by B's name: A's name."""
+    out = {}
+    for name in sorted(only_b):
+        stem, dot, ext = name.rpartition(".")
+        other = {"csv": "parquet", "parquet": "csv"}.get(ext.lower()) if dot else None
+        if other is not None and f"{stem}.{other}" in only_a:
+            out[name] = f"{stem}.{other}"
+    return out

@@ -31,6 +31,9 @@ from what such a change can do to a simulated table:
 ``value_date`` (the date of a ``threshold_day`` quantile, origin + ceil(value)) follows from
 ``value`` and is not compared on its own across platforms.
 
+Tables are named by their file names; a run's tables get the same tolerance as ``.csv`` or as
+``.parquet`` files.
+
 >>> tol = CrossPlatform(paths=300, granularity={"personnel": 10, "tanks": 1})
 >>> tol.rtol("fit.csv"), tol.describe().split(";")[0]
 (1e-09, 'fitted values rtol 1e-09')
@@ -50,7 +53,14 @@ FIT_RTOL = 1e-9
 #: The per-row tolerance of simulated values never exceeds this fraction of the value.
 CAP = 0.005
 
-_SIMULATED = ("projections.csv", "contrasts.csv", "summary.csv", "samples.parquet")
+#: The simulated tables of a run (file names without .csv or .parquet).
+_SIMULATED = ("projections", "contrasts", "summary", "samples")
+
+
+def _table(name: str) -> str:
+    """Table `name` without its .csv or .parquet: ``projections.parquet`` -> ``projections``."""
+    stem, dot, ext = name.rpartition(".")
+    return stem if dot and ext.lower() in ("csv", "parquet") else name
 
 
 @dataclass(frozen=True)
@@ -76,15 +86,14 @@ class CrossPlatform:
 
     def _flip(self, name: str, columns: list[str]) -> pl.Expr | None:
         """What one flipped draw can move in each row of table `name`, or None."""
+        name = _table(name)
         per_path = 1.0 / max(self.paths, 1)
         is_mean = pl.col("output_type") == "mean" if "output_type" in columns else pl.lit(False)
-        if name in ("projections.csv", "contrasts.csv", "samples.parquet") and (
-            "target" in columns
-        ):
+        if name in ("projections", "contrasts", "samples") and "target" in columns:
             step = self._step(pl.col("target").str.replace(r"^\S+ ", ""))
-            step = step * (2.0 if name == "contrasts.csv" else 1.0)
+            step = step * (2.0 if name == "contrasts" else 1.0)
             return pl.when(is_mean).then(step * per_path).otherwise(step)
-        if name == "summary.csv" and {"series", "measure"} <= set(columns):
+        if name == "summary" and {"series", "measure"} <= set(columns):
             measure = pl.col("measure")
             step = self._step(pl.col("series"))
             return (
@@ -101,14 +110,15 @@ class CrossPlatform:
     def atol(self, name: str, columns: list[str]) -> pl.Expr | float:
         """Absolute tolerance of each row of table `name`: an expression over its key columns
         and its ``value`` (see the module docstring), or 0 for fitted values."""
-        flip = self._flip(name, columns) if self.simulated and name in _SIMULATED else None
+        simulated = self.simulated and _table(name) in _SIMULATED
+        flip = self._flip(name, columns) if simulated else None
         if flip is None or "value" not in columns:
             return 0.0
         return pl.min_horizontal(flip, CAP * pl.col("value").cast(pl.Float64).abs())
 
     def derived(self, name: str) -> tuple[str, ...]:
         """Columns of table `name` that follow from others and are not compared on their own."""
-        return ("value_date",) if self.simulated and name == "summary.csv" else ()
+        return ("value_date",) if self.simulated and _table(name) == "summary" else ()
 
     def prepare(
         self, name: str, a: pl.DataFrame, b: pl.DataFrame

@@ -1,7 +1,8 @@
 """Run directories: write a run's files all at once.
 
-A run directory holds ``projections.csv``, ``contrasts.csv``, ``summary.csv``, ``fit.csv``,
-optionally ``samples.parquet``, one fan chart per series (``chart-<series>.png``), a copy of the
+A run directory holds ``projections.csv``, ``contrasts.csv``, ``summary.csv``, ``fit.csv``
+(or, in the Parquet format, the same tables as ``.parquet`` files), optionally
+``samples.parquet``, one fan chart per series (``chart-<series>.png``), a copy of the
 scenario file (``scenario.toml``) and ``manifest.json`` (:func:`manifest`, built with
 :func:`simulate.outputs.provenance.manifest`). It is built in a hidden temporary directory
 beside the target, validated with :func:`simulate.outputs.validation.validate_run`, and only
@@ -11,6 +12,7 @@ directory is replaced only with ``force=True`` (and then only once the new one i
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -19,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from polars.io.plugins import register_io_source
 
 from ..errors import RunInvalidError
 from ..fingerprint import numerical_platform
 from ..pipeline import RunResult
+from ..scenarios import TableFormat
 from ..summaries import (
     contrast_blocks,
     contrasts_table,
@@ -45,11 +49,24 @@ __all__ = [
     "validate_run",
     "manifest",
     "MANIFEST",
+    "PARQUET_OPTIONS",
 ]
 
+#: How every Parquet table is written: fixed settings (no statistics, fixed compression and row
+#: groups), so that the same run gives the same bytes however its tables were produced.
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": "zstd",
+    "compression_level": 3,
+    "statistics": False,
+    "row_group_size": 65_536,
+}
 
-def manifest(result: RunResult, files: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The manifest of a run: what was run, on what, by which versions, and the files."""
+
+def manifest(
+    result: RunResult, files: dict[str, dict[str, Any]], *, table_format: TableFormat = "csv"
+) -> dict[str, Any]:
+    """The manifest of a run: what was run, on what, by which versions, and the files
+    (`table_format`: how its tables were written)."""
     p = result.prepared
     sf = p.scenario_file
     here = numerical_platform()
@@ -59,6 +76,7 @@ def manifest(result: RunResult, files: dict[str, dict[str, Any]]) -> dict[str, A
         "seed_in_file": sf.run.seed,
         "paths": p.paths,
         "samples": result.samples,
+        "format": table_format,
         "as_of": None if sf.run.as_of is None else sf.run.as_of.isoformat(),
         "horizon": sf.run.horizon,
         "end": None if sf.run.end is None else sf.run.end.isoformat(),
@@ -133,6 +151,40 @@ def _write_blocks(
     return rows
 
 
+def _sink_parquet(
+    path: Path,
+    blocks: Iterator[pl.DataFrame],
+    empty: Callable[[RunResult], pl.DataFrame] | None,
+    result: RunResult,
+) -> int:
+    """Write a Parquet file block by block; return the number of rows.
+
+    Polars' streaming engine pulls the blocks one at a time from a lazy source and writes row
+    groups of ``PARQUET_OPTIONS["row_group_size"]`` rows: memory stays at about a block and a
+    row group, and the bytes do not depend on how the rows were cut into blocks.
+    """
+    first = next(blocks, None)
+    if first is None:  # no rows: the columns alone
+        (pl.DataFrame() if empty is None else empty(result)).write_parquet(path, **PARQUET_OPTIONS)
+        return 0
+    rows = 0
+
+    def source(
+        with_columns: list[str] | None,
+        predicate: pl.Expr | None,
+        n_rows: int | None,
+        batch_size: int | None,
+    ) -> Iterator[pl.DataFrame]:
+        # Only ever sunk whole: no column selection, filter or row limit is pushed into it.
+        nonlocal rows
+        for block in itertools.chain([first], blocks):
+            rows += block.height
+            yield block
+
+    register_io_source(source, schema=first.schema).sink_parquet(path, **PARQUET_OPTIONS)
+    return rows
+
+
 def write_run(
     result: RunResult,
     out_dir: str | os.PathLike[str],
@@ -140,6 +192,7 @@ def write_run(
     force: bool = False,
     charts: bool | None = None,
     chart_maker: Callable[..., bytes] | None = None,
+    table_format: TableFormat | None = None,
     backtest: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Write the run directory `out_dir` atomically and validate it.
@@ -156,6 +209,9 @@ def write_run(
         Draw fan charts; default: the scenario file's ``outputs.charts``.
     chart_maker
         The chart function (default :func:`simulate.outputs.charts.fan_chart`).
+    table_format
+        ``csv`` or ``parquet``: write the four tables as ``.csv`` or ``.parquet`` files
+        (:data:`PARQUET_OPTIONS`); default: the scenario file's ``outputs.format``.
     backtest
         A backtest directory of the run's model and series, for the report's sentence on
         calibration (default: the scenario file's ``outputs.backtest``, if any).
@@ -172,9 +228,10 @@ def write_run(
         The new files failed validation (nothing is written then).
     """
     target = Path(out_dir)
+    fmt = result.scenario_file.outputs.format if table_format is None else table_format
     with building_dir(target, force=force) as tmp:
-        files = _write_files(result, tmp, charts, chart_maker, backtest)
-        doc = manifest(result, files)
+        files = _write_files(result, tmp, charts, chart_maker, fmt, backtest)
+        doc = manifest(result, files, table_format=fmt)
         (tmp / MANIFEST).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         problems = validate_run(tmp)
         if problems:
@@ -190,26 +247,28 @@ def _write_files(
     tmp: Path,
     charts: bool | None,
     chart_maker: Callable[..., bytes] | None,
+    fmt: TableFormat = "csv",
     backtest: str | os.PathLike[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     sf = result.scenario_file
     files: dict[str, dict[str, Any]] = {}
     # The two big tables are written block by block: memory stays at one block.
+    write_blocks = _sink_parquet if fmt == "parquet" else _write_blocks
     for name, blocks, empty in (
-        ("projections.csv", projection_blocks(result), None),
-        ("contrasts.csv", contrast_blocks(result), contrasts_table),
+        (f"projections.{fmt}", projection_blocks(result), None),
+        (f"contrasts.{fmt}", contrast_blocks(result), contrasts_table),
     ):
-        files[name] = {"rows": _write_blocks(tmp / name, blocks, empty, result)}
+        files[name] = {"rows": write_blocks(tmp / name, blocks, empty, result)}
     tables: dict[str, pl.DataFrame] = {
-        "summary.csv": summary_table(result),
-        "fit.csv": fit_table(result),
+        f"summary.{fmt}": summary_table(result),
+        f"fit.{fmt}": fit_table(result),
     }
     if result.samples:
         tables["samples.parquet"] = samples_table(result)
     for name, frame in tables.items():
         path = tmp / name
         if name.endswith(".parquet"):
-            frame.write_parquet(path, statistics=False)
+            frame.write_parquet(path, **PARQUET_OPTIONS)
         else:
             _write_csv(frame, path)
         files[name] = {"rows": frame.height}

@@ -1,7 +1,8 @@
 """Validation of run directories: every check a run directory must pass.
 
 :func:`validate_run` checks a directory the way the scenario hubs check submissions: the
-manifest and the files it lists (SHA-256, row counts), then each table's own rules; a
+manifest and the files it lists (SHA-256, row counts), then each table's own rules, whether
+the run's tables are CSV or Parquet files (:data:`RUN_TABLES`; one format per directory); a
 backtest directory (:mod:`simulate.outputs.backtestdir`) by the rules of its tables. It
 returns the problems as lines naming the file, the first offending row and what is wrong;
 :func:`simulate.outputs.rundir.write_run` refuses to publish a run with any, and ``attrition
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,10 @@ from typing import Any
 import polars as pl
 
 from ..fingerprint import file_sha256
+from ..scenarios import TABLE_FORMATS, TableFormat
 from ..summaries import HUB_SCHEMA, SUMMARY_SCHEMA
 
-__all__ = ["validate_run", "MANIFEST", "CSV_NULL", "BACKTEST_TOOL"]
+__all__ = ["validate_run", "table_format", "MANIFEST", "CSV_NULL", "BACKTEST_TOOL", "RUN_TABLES"]
 
 #: The manifest's file name in a run directory.
 MANIFEST = "manifest.json"
@@ -30,17 +32,43 @@ MANIFEST = "manifest.json"
 CSV_NULL = "NA"
 #: The ``tool`` of a backtest directory's manifest (:mod:`simulate.outputs.backtestdir`).
 BACKTEST_TOOL = "attrition backtest"
+#: The tables of a run directory, all ``<name>.csv`` or all ``<name>.parquet`` (its format).
+RUN_TABLES = ("projections", "contrasts", "summary", "fit")
 
 
-def _read_csv(path: Path, schema: dict[str, Any]) -> pl.DataFrame:
+def _read_table(path: Path, schema: dict[str, Any]) -> pl.DataFrame:
+    """A CSV table read with `schema`, or a Parquet table as stored (its types checked after)."""
+    if path.suffix == ".parquet":
+        return pl.read_parquet(path)
     return pl.read_csv(path, schema_overrides=schema, null_values=CSV_NULL, try_parse_dates=False)
+
+
+def table_format(root: Path, listed: Collection[str]) -> tuple[TableFormat | None, list[str]]:
+    """The format of run directory `root`'s tables (:data:`RUN_TABLES`), judged by the files
+    the manifest lists (`listed`) and those in `root`; ``None`` with the problem when it holds
+    tables of both formats, or of neither."""
+    found = {
+        fmt: [n for t in RUN_TABLES if (n := f"{t}.{fmt}") in listed or (root / n).is_file()]
+        for fmt in TABLE_FORMATS
+    }
+    formats = [fmt for fmt in TABLE_FORMATS if found[fmt]]
+    if len(formats) == 1:
+        return formats[0], []
+    if not formats:
+        return None, [f"{root}: no tables: expected {', '.join(RUN_TABLES)} as .csv files "
+                      "or as .parquet files"]  # fmt: skip
+    held = " and ".join(", ".join(names) for names in found.values())
+    return None, [f"{root}: tables of both formats ({held}); a run directory holds one "
+                  "format: all .csv or all .parquet"]  # fmt: skip
 
 
 def validate_run(run_dir: str | os.PathLike[str]) -> list[str]:
     """Check a run directory the way the scenario hubs check submissions.
 
     Checks: the manifest parses and every file it lists exists with its SHA-256 and row count;
-    no missing values; values >= 0 (except contrasts, which may be negative); quantiles ordered
+    the tables are all CSV or all Parquet (:func:`table_format`), as the manifest's
+    ``run.format`` says when it says; each table has its columns, of their types; no missing
+    values; values >= 0 (except contrasts, which may be negative); quantiles ordered
     by level; cumulative quantiles non-decreasing over the horizon and at or above the last
     reported total; target end date = origin + horizon; the ``reported_by`` column matches the
     manifest; probabilities in [0, 1]; sample trajectories non-negative and non-decreasing.
@@ -68,18 +96,27 @@ def validate_run(run_dir: str | os.PathLike[str]) -> list[str]:
     except (ValueError, KeyError, TypeError) as exc:
         return [f"{mpath}: not a valid manifest ({type(exc).__name__}: {exc})"]
     problems = _listed_files(root, files)
+    fmt, mixed = table_format(root, files)
+    problems += mixed
+    if fmt is None:
+        return problems
+    run = doc.get("run")  # manifests written before run.format say nothing (their tables: CSV)
+    recorded = run.get("format", fmt) if isinstance(run, dict) else fmt
+    if recorded != fmt:
+        problems.append(f"{mpath}: run.format is {recorded!r}, but the tables are .{fmt} files")
     checks: list[tuple[str, Callable[[pl.DataFrame, str, dict[str, Any]], list[str]]]] = [
-        ("projections.csv", _check_projections),
-        ("contrasts.csv", _check_contrasts),
-        ("summary.csv", _check_summary),
+        ("projections", _check_projections),
+        ("contrasts", _check_contrasts),
+        ("summary", _check_summary),
     ]
-    for name, check in checks:
+    for table, check in checks:
+        name = f"{table}.{fmt}"
         path = root / name
         if name not in files:
             problems.append(f"{path}: not listed in the manifest")
             continue
-        schema = dict(HUB_SCHEMA) if name != "summary.csv" else dict(SUMMARY_SCHEMA)
-        if name == "contrasts.csv":
+        schema = dict(HUB_SCHEMA) if table != "summary" else dict(SUMMARY_SCHEMA)
+        if table == "contrasts":
             schema["reference_scenario_id"] = pl.String
         frame = _read_listed(path, schema, files[name].get("rows"), problems)
         if frame is None:
@@ -98,13 +135,14 @@ def _read_listed(
     optional: tuple[str, ...] = (),
 ) -> pl.DataFrame | None:
     """A table the manifest lists, read with its schema; None (with the problem noted in
-    `problems`) when it is absent, unreadable or lacks a column other than the `optional`
-    ones. A row count other than the manifest's `rows` is noted, and the table is still
-    checked."""
+    `problems`) when it is absent, unreadable, lacks a column other than the `optional`
+    ones or has one of another type (a Parquet file's types are its own; a CSV file's are
+    read as the schema says, or it is unreadable). A row count other than the manifest's
+    `rows` is noted, and the table is still checked."""
     if not path.is_file():
         return None  # reported with the listed files
     try:
-        frame = _read_csv(path, schema)
+        frame = _read_table(path, schema)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         problems.append(f"{path}: unreadable ({str(exc).splitlines()[0]})")
         return None
@@ -113,6 +151,11 @@ def _read_listed(
     missing = [c for c in schema if c not in frame.columns and c not in optional]
     if missing:
         problems.append(f"{path}: missing columns {missing}")
+        return None
+    typed = [f"{c} is {frame.schema[c]}, expected {schema[c]}"
+             for c in schema if c in frame.columns and frame.schema[c] != schema[c]]  # fmt: skip
+    if typed:
+        problems.append(f"{path}: columns of other types ({'; '.join(typed)})")
         return None
     return frame
 

@@ -34,6 +34,8 @@ __all__ = [
     "RunConfig",
     "DataConfig",
     "OutputsConfig",
+    "TableFormat",
+    "TABLE_FORMATS",
     "ScenarioFile",
     "FactorDraw",
     "HUB_QUANTILES",
@@ -180,13 +182,21 @@ class DataConfig:
     policy: DataPolicy = field(default_factory=DataPolicy)
 
 
+#: How a run directory's tables are written: ``[outputs] format``, ``attrition run --format``.
+TableFormat: TypeAlias = Literal["csv", "parquet"]
+#: The values of :data:`TableFormat`.
+TABLE_FORMATS: tuple[TableFormat, ...] = ("csv", "parquet")
+
+
 @dataclass(frozen=True)
 class OutputsConfig:
-    """``[outputs]``: quantile levels, thresholds of the cumulative total, charts."""
+    """``[outputs]``: quantile levels, thresholds of the cumulative total, charts, and the
+    format of the run directory's tables."""
 
     quantiles: tuple[float, ...] = HUB_QUANTILES
     thresholds: tuple[int, ...] | Mapping[str, tuple[int, ...]] = ()
     charts: bool = True
+    format: TableFormat = "csv"
     #: A backtest directory of the same model and series, for the report (None: none).
     backtest: str | None = None
 

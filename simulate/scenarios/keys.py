@@ -29,6 +29,7 @@ from .config import (
     MAX_PATHS,
     MAX_SD_LOG,
     SAFE_NAME,
+    TABLE_FORMATS,
     Factor,
     LogNormal,
     Uniform,
@@ -354,6 +355,7 @@ OUTPUTS = Table(
             default=HUB_QUANTILES),
         "thresholds": Key(THRESHOLDS, default=()),
         "charts": Key(Flag(), default=True),
+        "format": Key(Choice(options=TABLE_FORMATS), default="csv"),
         "backtest": Key(Text(doc="a backtest directory (attrition backtest -o DIR)"),
                         default=None),
     }

@@ -317,8 +317,9 @@ class _Parser:
             t.get("thresholds", ()), "outputs.thresholds", self.fail, series
         )
         charts = self.get(keys.OUTPUTS, t, "charts", "outputs")
+        fmt = self.get(keys.OUTPUTS, t, "format", "outputs")
         backtest = self.get(keys.OUTPUTS, t, "backtest", "outputs")
-        return OutputsConfig(quantiles, thresholds, charts, backtest)
+        return OutputsConfig(quantiles, thresholds, charts, fmt, backtest)
 
 
 def _window(start: date, end: date | None) -> str:
