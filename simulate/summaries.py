@@ -207,8 +207,8 @@ def clean_count(x: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> clean_count(np.array([1290067.8000000003, 2.5, 760225.9999999999]))
-    array([1290068.,       2.,  760226.])
+    >>> clean_count(np.array([1290067.8000000003, 2.5, 760225.9999999999])).tolist()
+    [1290068.0, 2.0, 760226.0]
     """
     return np.round(np.asarray(x, dtype=np.float64))
 

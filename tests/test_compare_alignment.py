@@ -77,3 +77,11 @@ def test_the_join_and_the_aligned_path_agree() -> None:
     joined = compare_tables(a, b.reverse())
     assert aligned.n_differing == joined.n_differing == 7
     assert aligned.differences.equals(joined.differences)
+
+
+def test_a_chart_data_table_is_keyed_by_date() -> None:
+    from simulate.compare.alignment import known_keys
+
+    frame = pl.DataFrame({"date": ["2026-01-01"], "reported daily": [3], "x median": [None]})
+    assert known_keys("chart-data-tanks.csv", frame, frame) == ["date"]
+    assert known_keys("other.csv", frame, frame) is None

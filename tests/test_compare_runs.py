@@ -80,7 +80,7 @@ def test_one_quantile_changed_by_one_percent_is_named(
     assert f"    horizon={row['horizon']}, " in r.output
     assert f"output_type_id={row['output_type_id']}: value" in r.output
     assert "(+1%)" not in r.output and "0.99%" in r.output  # relative to B: 0.01 / 1.01
-    assert "DIFFERENT: 1 of 6 files differ" in r.output
+    assert "DIFFERENT: 1 of 9 files differ" in r.output
     # the two files alone: the same answer
     r = invoke(runs["a"] / "projections.csv", b / "projections.csv")
     assert r.exit_code == 1

@@ -49,11 +49,17 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: A run's ``chart-data-<series>.csv`` (:mod:`simulate.outputs.chartdata`): keyed by date.
+CHART_DATA_PREFIX = "chart-data-"
+
+
 def known_keys(name: str, a: pl.DataFrame, b: pl.DataFrame) -> list[str] | None:
     """The key columns of a known table called `name` (:data:`TABLE_KEYS`) when both sides
     have them and are not hub tables (a run's ``summary.csv`` has a ``value`` column); else
     ``None`` (use :func:`default_keys`)."""
     keys = TABLE_KEYS.get(name)
+    if keys is None and name.startswith(CHART_DATA_PREFIX):
+        keys = ("date",)  # a run's chart-ready table: one row per date, all else are values
     if keys is None:
         return None
     for frame in (a, b):
