@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from ..data.checks import check
+from ..data.findings import Finding
 from ..pipeline import RunResult, SeriesResult
 from ..summaries import headline
 from .backtestnote import backtest_sentence
@@ -67,9 +68,14 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def data_check_sentence(result: RunResult, series: str) -> str:
-    """What ``attrition check`` finds in the run's figures of `series`, in one sentence."""
-    found = [f for f in check(result.prepared.data) if f.series == series]
+def data_check_sentence(
+    result: RunResult, series: str, findings: Sequence[Finding] | None = None
+) -> str:
+    """What ``attrition check`` finds in the run's figures of `series` (`findings`: those of
+    :func:`simulate.data.check` on the run's data, when already at hand), in one sentence."""
+    if findings is None:
+        findings = check(result.prepared.data)
+    found = [f for f in findings if f.series == series]
     parts = []
     for kind, one, many in _CHECKED:
         hits = [f for f in found if f.kind == kind]
@@ -131,7 +137,8 @@ def _series_section(
     rows: pl.DataFrame,
     png: bytes | None,
     backtest: Path | None,
-    swept: bytes | None = None,
+    swept: bytes | None,
+    findings: Sequence[Finding],
 ) -> list[str]:
     name = r.series.name
     reference = result.scenario_file.reference.name
@@ -157,7 +164,7 @@ def _series_section(
     )
     if backtest is not None:
         out.append(f"<p>{_e(backtest_sentence(backtest, name, result.scenario_file))}</p>")
-    out.append(f'<p class="small">{_e(data_check_sentence(result, name))}</p>')
+    out.append(f'<p class="small">{_e(data_check_sentence(result, name, findings))}</p>')
     return out
 
 
@@ -212,6 +219,7 @@ def report_html(
     reporter = result.reported_by
     sf = result.scenario_file
     table = headline(result)
+    findings = check(result.prepared.data)
     title = f"{sf.run.name}: projections of the figures as reported by {reporter}"
     body = [
         f"<h1>{_e(title)}</h1>",
@@ -222,7 +230,9 @@ def report_html(
     for r in sorted(result.results, key=lambda r: r.series.name):
         rows = table.filter(pl.col("series") == r.series.name)
         name = r.series.name
-        body += _series_section(result, r, rows, charts.get(name), backtest, sensitivity.get(name))
+        body += _series_section(
+            result, r, rows, charts.get(name), backtest, sensitivity.get(name), findings
+        )
     if not backtest:
         body.append(
             '<p class="small">No backtest was given: <code>attrition backtest</code> measures how '
