@@ -246,3 +246,27 @@ def test_the_scenario_file_can_name_its_backtest_relative_to_itself(tmp_path: Pa
     got = CliRunner().invoke(cli, [*args[:3], str(tmp_path / "o2"), *args[4:]])
     assert got.exit_code == 2
     assert got.output.startswith(f"Error: {scenario}: outputs.backtest: {tmp_path / 'nowhere'} ")
+
+
+def test_resume_sees_the_backtest_the_report_cites(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from simulate.fingerprint import file_sha256
+
+    sf = pipeline.prepare(DEMO).scenario_file
+    root = _backtest_dir(tmp_path, [model_entry(sf)])
+    base = ["run", str(DEMO), "-o", str(tmp_path / "o"), "--paths", "50", "--no-charts"]
+    assert CliRunner().invoke(cli, [*base, "-q", "--backtest", str(root)]).exit_code == 0
+    doc = json.loads((tmp_path / "o" / "demo" / "manifest.json").read_text(encoding="utf-8"))
+    assert doc["run"]["backtest"] == {
+        "path": str(root), "summary_sha256": file_sha256(root / "summary.csv")
+    }  # fmt: skip
+    again = CliRunner().invoke(cli, [*base, "--resume", "--backtest", str(root)])
+    assert "already complete (--resume); left as it is" in again.output
+    for args in (["--resume"], ["--resume", "--backtest", str(root)]):
+        if len(args) == 3:  # the backtest was redone: its summary changed
+            with (root / "summary.csv").open("a", encoding="utf-8") as fh:
+                fh.write("uav,auto,total30,1,0.5\n")
+        got = CliRunner().invoke(cli, [*base, *args])
+        assert got.exit_code == 0, got.output
+        assert "the backtest the report cites is another one, or changed; recomputed" in got.output

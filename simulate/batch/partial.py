@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import numpy as np
 
 from ..about import __version__
 from ..outputs.atomic import atomic_write
+from ..outputs.backtestnote import backtest_record, resolve_backtest
 from ..outputs.validation import MANIFEST, validate_run
 from ..pipeline import Prepared, SeriesResult
 from ..scenarios import TableFormat
@@ -116,12 +118,14 @@ def stale(
     samples: int,
     charts: bool | None,
     table_format: TableFormat | None = None,
+    backtest: str | os.PathLike[str] | None = None,
 ) -> str | None:
     """Why run directory `target` must be made again for these inputs: ``None`` when it is a
     valid run of exactly the prepared file (scenario file, seed, paths, samples, data files
-    by SHA-256, tool version, charts, table format), ``""`` when there is none, else the
-    reason in words (``"data changed since the run was written"``). `charts` and
-    `table_format` override the file's ``outputs.charts`` and ``outputs.format``."""
+    by SHA-256, tool version, charts, table format, the backtest its report cites), ``""`` when
+    there is none, else the reason in words (``"data changed since the run was written"``).
+    `charts`, `table_format` and `backtest` override the file's ``outputs.charts``,
+    ``outputs.format`` and ``outputs.backtest``."""
     if not target.exists():
         return ""
     if not (target / MANIFEST).is_file() or validate_run(target):
@@ -135,6 +139,7 @@ def stale(
         # a manifest without run.format was written before there was a choice: CSV
         had_format = m["run"].get("format", "csv")
         had_charts = any(str(name).endswith(".png") for name in m["outputs"])
+        had_backtest = m["run"].get("backtest")
         sha = m["scenario_file"]["sha256"]
     except (ValueError, KeyError, TypeError):
         return "the run directory's manifest.json is not one this version reads"
@@ -153,5 +158,7 @@ def stale(
          f"{'none' if not had_charts else 'some'}"),
         (had_format == want_format,
          f"the tables are {had_format} files and {want_format} files are wanted"),
+        (had_backtest == backtest_record(resolve_backtest(p.scenario_file, backtest)),
+         "the backtest the report cites is another one, or changed"),
     )  # fmt: skip
     return next((why for ok, why in checks if not ok), None)

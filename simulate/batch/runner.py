@@ -130,8 +130,8 @@ def run_batch(
     resume
         Skip files whose run directory is already complete and current: valid, and made from
         the same scenario file and data files (SHA-256), seed, paths, samples, charts, table
-        format and tool version (:func:`.partial.stale`); redo the others, taking back the
-        results kept from an interrupted run that match exactly (:mod:`.partial`).
+        format, cited backtest and tool version (:func:`.partial.stale`); redo the others, taking
+        back the results kept from an interrupted run that match exactly (:mod:`.partial`).
     charts
         Override the files' ``outputs.charts``.
     backtest
@@ -305,7 +305,8 @@ class _Batch:
         for i, p in self.prepared.items():
             o = self.outcomes[i]
             assert o.run_dir is not None
-            why = partial.stale(o.run_dir, p, self.samples, self.charts, self.table_format)
+            why = partial.stale(o.run_dir, p, self.samples, self.charts, self.table_format,
+                                self.backtest)  # fmt: skip
             o.skipped, o.redone = why is None, why or None
             if o.skipped:  # left as it is: let go of its folder
                 self._release(i)

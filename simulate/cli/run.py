@@ -48,8 +48,8 @@ __all__ = ["run_cmd"]
 @click.option("--force", is_flag=True, help="Replace existing run directories.")
 @click.option("--resume", is_flag=True,
               help="Skip files whose run directory is complete and current (same scenario "
-              "and data files, seed, paths, samples, charts, format, version); redo the "
-              "others, reusing the tasks an interrupted run finished.")  # fmt: skip
+              "and data files, seed, paths, samples, charts, format, backtest, version); redo "
+              "the others, reusing the tasks an interrupted run finished.")  # fmt: skip
 @shown("--executor", type=click.Choice(["local", "dask"]), default="local",
        help="Local worker processes, or a Dask cluster.")  # fmt: skip
 @click.option("--scheduler", default=None, metavar="ADDRESS",

@@ -17,10 +17,17 @@ from typing import Any
 import polars as pl
 
 from ..errors import ScenarioError
+from ..fingerprint import file_sha256
 from ..scenarios.config import ScenarioFile
 from .validation import BACKTEST_TOOL, MANIFEST
 
-__all__ = ["backtest_sentence", "check_backtest_dir", "model_entry", "resolve_backtest"]
+__all__ = [
+    "backtest_record",
+    "backtest_sentence",
+    "check_backtest_dir",
+    "model_entry",
+    "resolve_backtest",
+]
 
 
 def check_backtest_dir(path: str | os.PathLike[str], source: str, where: str) -> Path:
@@ -54,6 +61,14 @@ def resolve_backtest(sf: ScenarioFile, given: str | os.PathLike[str] | None) -> 
     if not path.is_absolute():
         path = Path(sf.source).parent / path
     return check_backtest_dir(path, sf.source, "outputs.backtest")
+
+
+def backtest_record(root: Path | None) -> dict[str, str] | None:
+    """How a run's manifest records the backtest its report cites (``run.backtest``): the
+    directory and its ``summary.csv``'s SHA-256, so that ``--resume`` sees a change."""
+    if root is None:
+        return None
+    return {"path": str(root), "summary_sha256": file_sha256(root / "summary.csv")}
 
 
 def model_entry(sf: ScenarioFile) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from ..summaries import (
 )
 from . import provenance
 from .atomic import building_dir
-from .backtestnote import resolve_backtest
+from .backtestnote import backtest_record, resolve_backtest
 from .chartdata import chart_data
 from .provenance import data_block, describe_files
 from .report import report_html
@@ -63,10 +63,15 @@ PARQUET_OPTIONS: dict[str, Any] = {
 
 
 def manifest(
-    result: RunResult, files: dict[str, dict[str, Any]], *, table_format: TableFormat = "csv"
+    result: RunResult,
+    files: dict[str, dict[str, Any]],
+    *,
+    table_format: TableFormat = "csv",
+    backtest: Path | None = None,
 ) -> dict[str, Any]:
     """The manifest of a run: what was run, on what, by which versions, and the files
-    (`table_format`: how its tables were written)."""
+    (`table_format`: how its tables were written; `backtest`: the backtest directory its
+    report cites, recorded with its summary's SHA-256)."""
     p = result.prepared
     sf = p.scenario_file
     here = numerical_platform()
@@ -83,6 +88,7 @@ def manifest(
         # parts of the file the data left without effect (only present when there are some,
         # so runs without any keep their manifests as they were)
         **({"warnings": list(p.warnings)} if p.warnings else {}),
+        **({"backtest": backtest_record(backtest)} if backtest is not None else {}),
     }
     series = [
         {
@@ -229,9 +235,10 @@ def write_run(
     """
     target = Path(out_dir)
     fmt = result.scenario_file.outputs.format if table_format is None else table_format
+    cited = resolve_backtest(result.scenario_file, backtest)
     with building_dir(target, force=force) as tmp:
-        files = _write_files(result, tmp, charts, chart_maker, fmt, backtest)
-        doc = manifest(result, files, table_format=fmt)
+        files = _write_files(result, tmp, charts, chart_maker, fmt, cited)
+        doc = manifest(result, files, table_format=fmt, backtest=cited)
         (tmp / MANIFEST).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         problems = validate_run(tmp)
         if problems:
@@ -248,7 +255,7 @@ def _write_files(
     charts: bool | None,
     chart_maker: Callable[..., bytes] | None,
     fmt: TableFormat = "csv",
-    backtest: str | os.PathLike[str] | None = None,
+    backtest: Path | None = None,
 ) -> dict[str, dict[str, Any]]:
     sf = result.scenario_file
     files: dict[str, dict[str, Any]] = {}
@@ -309,8 +316,7 @@ def _write_files(
                     (tmp / f"sensitivity-{r.series.name}.png").write_bytes(sens)
                     files[f"sensitivity-{r.series.name}.png"] = {}
                     swept_pngs[r.series.name] = sens
-    page = report_html(result, pngs, backtest=resolve_backtest(sf, backtest),
-                       sensitivity=swept_pngs)  # fmt: skip
+    page = report_html(result, pngs, backtest=backtest, sensitivity=swept_pngs)
     (tmp / "report.html").write_text(page, encoding="utf-8", newline="\n")
     files["report.html"] = {}
     return describe_files(tmp, dict(sorted(files.items())))
