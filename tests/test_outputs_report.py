@@ -99,7 +99,9 @@ def test_the_report_says_what_the_terminal_says(demo: tuple[pipeline.RunResult, 
     for row in headline(result).iter_rows(named=True):
         assert scenario_sentences(row, "status-quo") in text
     assert text.index("status-quo (reference):") < text.index("ceasefire:")
-    assert "Data checks (attrition check) on the example figures: 1 gap in the reports" in text
+    assert (
+        "Data checks (attrition check) on the example figures up to 2025-12-30: 1 gap in " in text
+    )
     assert "No backtest was given" in text
     m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert "report.html" in m["outputs"]
@@ -270,3 +272,18 @@ def test_resume_sees_the_backtest_the_report_cites(tmp_path: Path) -> None:
         got = CliRunner().invoke(cli, [*base, *args])
         assert got.exit_code == 0, got.output
         assert "the backtest the report cites is another one, or changed; recomputed" in got.output
+
+
+def test_a_look_backs_data_checks_stop_at_its_origin(tmp_path: Path) -> None:
+    from simulate.outputs.report import data_check_sentence
+
+    whole = pipeline.run(DEMO, paths=50)
+    assert "1 likely transcription slip (2024-10-27)" in data_check_sentence(whole, "personnel")
+    text = DEMO.read_text(encoding="utf-8").replace("[run]\n", "[run]\nas_of = 2024-09-30\n")
+    look_back = tmp_path / "demo.toml"
+    look_back.write_text(text, encoding="utf-8")
+    sentence = data_check_sentence(pipeline.run(look_back, paths=50), "personnel")
+    assert sentence.startswith(
+        "Data checks (attrition check) on the example figures up to 2024-09-30"
+    )
+    assert "transcription slip" not in sentence  # reported after the origin: never seen

@@ -71,11 +71,15 @@ def _e(text: object) -> str:
 def data_check_sentence(
     result: RunResult, series: str, findings: Sequence[Finding] | None = None
 ) -> str:
-    """What ``attrition check`` finds in the run's figures of `series` (`findings`: those of
-    :func:`simulate.data.check` on the run's data, when already at hand), in one sentence."""
+    """What ``attrition check`` finds in the run's figures of `series` up to the last report
+    the model used (`findings`: those of :func:`simulate.data.check` on the run's data, when
+    already at hand), in one sentence."""
     if findings is None:
         findings = check(result.prepared.data)
-    found = [f for f in findings if f.series == series]
+    r = next(r for r in result.results if r.series.name == series)
+    origin = r.model.origin.isoformat()
+    # what a look-back's model never saw is not what its data checks are about
+    found = [f for f in findings if f.series == series and f.date <= origin]
     parts = []
     for kind, one, many in _CHECKED:
         hits = [f for f in found if f.kind == kind]
@@ -86,7 +90,7 @@ def data_check_sentence(
             dates = ", ".join(f.date for f in hits[:3])
             text += f" ({dates}{', …' if len(hits) > 3 else ''})"
         parts.append(text)
-    where = f"the {result.prepared.data.source} figures"
+    where = f"the {result.prepared.data.source} figures up to {origin}"
     if not parts:
         return f"Data checks (attrition check) on {where}: nothing to report."
     policy = result.scenario_file.data.policy

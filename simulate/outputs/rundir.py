@@ -307,7 +307,7 @@ def _write_files(
             files[name] = {}
             pngs[r.series.name] = png
             if sf.swept:
-                from .charts import sensitivity_chart
+                from .sweepchart import sensitivity_chart
 
                 swept = {k: dict(v) for k, v in sf.swept.items()}
                 sens = sensitivity_chart(r, swept, reference=sf.reference.name,
