@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -294,3 +294,31 @@ def test_a_look_back_run_directory_draws_the_later_reports(
     assert png == fan_chart(look_back.results[0], reference="status-quo", title_run="t",
                             reported_after=(dates, cum))  # fmt: skip
     assert png != fan_chart(look_back.results[0], reference="status-quo", title_run="t")
+
+
+def test_a_sweep_of_many_scenarios_draws_medians_on_a_scale_with_three_legend_entries() -> None:
+    """More scenarios than the palette tells apart: their medians only, in name order along one
+    sequential scale, named by the first and last and counted between (no repeated colours)."""
+    from simulate.outputs.charts import COLOURS
+
+    factors = [round(1.0 + 0.1 * k, 1) for k in range(len(COLOURS) + 2)]
+    scenarios = [{"name": "status-quo", "reference": True}] + [
+        {"name": f"x-{f}", "adjust": [{"type": "multiply", "factor": f, "start": date(2026, 2, 1)}]}
+        for f in factors
+    ]
+    doc = {
+        "run": {"name": "t", "seed": 1, "paths": 100, "horizon": 60},
+        "data": {"source": "example", "series": ["personnel"]},
+        "model": {"kind": "trend-nb"},
+        "scenario": scenarios,
+    }
+    result = pipeline.run(parse_scenario(doc, source="t.toml")).results[0]
+    fig = _figure(result, reference="status-quo")
+    labels = _legend_labels(fig)
+    others = [label for label in labels if "x-" in label or "more by name" in label]
+    assert others == ["x-1.0: median", f"… {len(factors) - 2} more by name, medians only",
+                      f"x-{factors[-1]}: median"]  # fmt: skip
+    top = fig.axes[0]
+    colours = {to_rgba(line.get_color()) for line in top.get_lines()[-len(factors) :]}
+    assert len(colours) == len(factors)  # one colour each, none repeated
+    assert not [line for line in top.get_lines() if line.get_linestyle() == "--"]  # no edges

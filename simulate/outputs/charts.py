@@ -24,6 +24,7 @@ import matplotlib.dates as mdates
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
@@ -251,12 +252,13 @@ def _figure(
         low.plot(days, mean, color="black", lw=1.4, ls=(0, (4, 2)), zorder=4, label=_AFTER_LABEL)
         legend.append((_line("black", lw=1.6, ls=(0, (4, 2))), _AFTER_LABEL))
 
-    for i, name in enumerate(order):
-        colour = COLOURS[i % len(COLOURS)]
-        if name == reference:
-            legend += _draw_reference(top, low, result, name, colour)
-        else:
-            legend += _draw_other(top, low, result, name, colour)
+    legend += _draw_reference(top, low, result, reference, COLOURS[0])
+    others = order[1:]
+    if len(others) < len(COLOURS):
+        for i, name in enumerate(others, start=1):
+            legend += _draw_other(top, low, result, name, COLOURS[i])
+    else:
+        legend += _draw_many(top, low, result, others)
 
     origin_label = f"last report used: {model.origin.isoformat()}"
     # matplotlib.dates has no type hints
@@ -356,6 +358,30 @@ def _draw_other(
              zorder=3)  # fmt: skip
     handle = (_line(colour, lw=1.5), _line(colour, lw=0.9, ls=dashed))
     return [(handle, f"{name}: median (solid), {_OTHER_BAND:.0%} band (dashed)")]
+
+
+def _draw_many(
+    top: Axes, low: Axes, result: SeriesResult, names: list[str]
+) -> list[tuple[Any, str]]:
+    """More scenarios than :data:`COLOURS` can tell apart (a sweep): their medians only, thin,
+    coloured along a sequential scale in name order; three legend entries (the first, how many
+    between, the last). Their bands are in ``chart-data-<series>.csv``."""
+    scale = colormaps["viridis"]
+    colours = [scale(0.9 * k / (len(names) - 1)) for k in range(len(names))]
+    start = float(result.model.last_total)
+    for name, colour in zip(names, colours, strict=True):
+        p = result.projections[name]
+        x = np.concatenate([[np.datetime64(result.model.origin, "D")], p.dates])
+        median = _quantile(p.cum_quantiles, p.levels, 0.5)
+        top.plot(x, np.r_[start, median], color=colour, lw=0.9, zorder=3)
+        low.plot(p.dates, _quantile(p.daily_quantiles, p.levels, 0.5), color=colour, lw=0.7,
+                 zorder=3)  # fmt: skip
+    middle = colours[len(names) // 2]
+    return [
+        (_line(colours[0], lw=1.5), f"{names[0]}: median"),
+        (_line(middle, lw=1.5), f"… {len(names) - 2} more by name, medians only"),
+        (_line(colours[-1], lw=1.5), f"{names[-1]}: median"),
+    ]
 
 
 def _draw_thresholds(top: Axes, thresholds: npt.NDArray[Any]) -> list[tuple[Any, str]]:
