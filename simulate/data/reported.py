@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -167,6 +167,13 @@ class ReportedData:
                 self.source, f"series {name!r}", f"not in these figures; found: {have}"
             )
         return self.table.filter(pl.col("series") == name)
+
+    def after(self, name: str, origin: date) -> pl.DataFrame:
+        """The rows of one series reported after `origin` with a total (what a look-back run's
+        model did not see), as reported."""
+        return self.series(name).filter(
+            (pl.col("date") > origin) & pl.col("cumulative").is_not_null()
+        )
 
     def provenance(self) -> dict[str, object]:
         """A JSON-ready description of where the figures came from."""

@@ -80,10 +80,6 @@ def model_entry(sf: ScenarioFile) -> dict[str, Any]:
     return entry
 
 
-def _label(entry: dict[str, Any]) -> str:
-    return str(entry["kind"])
-
-
 def backtest_sentence(root: Path, series: str, sf: ScenarioFile) -> str:
     """One sentence: the 80% coverage of the reported 30- and 90-day totals in the backtest at
     `root` for `series` and the run's model; or why there is none."""
@@ -99,7 +95,7 @@ def backtest_sentence(root: Path, series: str, sf: ScenarioFile) -> str:
             f"{want['window']}, options {want['options']}) {detail}, so it says nothing about "
             "these bands."
         )
-    label = _label(same[0])
+    label = str(same[0]["kind"])  # the model column of summary.csv
     summary = pl.read_csv(root / "summary.csv", null_values="NA")
     rows = summary.filter(
         (pl.col("series") == series)

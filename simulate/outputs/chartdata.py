@@ -63,14 +63,10 @@ def _edges(table: np.ndarray, levels: np.ndarray) -> list[np.ndarray]:
 
 def _reported_after(result: RunResult, r: SeriesResult) -> pl.DataFrame:
     """Figures reported after the origin, as reported (a look-back run's data hold them)."""
-    return (
-        result.prepared.data.series(r.series.name)
-        .filter(pl.col("date") > r.model.origin)
-        .select(
-            "date",
-            pl.col("cumulative").cast(pl.Float64).alias("reported cumulative"),
-            pl.col("daily").cast(pl.Float64).alias("reported daily"),
-        )
+    return result.prepared.data.after(r.series.name, r.model.origin).select(
+        "date",
+        pl.col("cumulative").cast(pl.Float64).alias("reported cumulative"),
+        pl.col("daily").cast(pl.Float64).alias("reported daily"),
     )
 
 

@@ -23,7 +23,6 @@ from typing import Any
 import matplotlib.dates as mdates
 import numpy as np
 import numpy.typing as npt
-import polars as pl
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -120,9 +119,7 @@ def reported_after(data: ReportedData, series: str, origin: date) -> Reported | 
     >>> reported_after(data, "personnel", date(2025, 12, 30)) is None
     True
     """
-    rows = data.series(series).filter(
-        (pl.col("date") > origin) & pl.col("cumulative").is_not_null()
-    )
+    rows = data.after(series, origin)
     if rows.height == 0:
         return None
     dates = rows.get_column("date").to_numpy().astype("datetime64[D]")
